@@ -1,0 +1,99 @@
+"""Typed settings: one TOML file plus `TAILOR_*` environment overrides, validated at start-up.
+
+An unknown key is an error. There is no global settings object: whoever needs settings is handed one.
+Nested values are overridden with a double underscore, e.g. `TAILOR_SERVICE__PORT=9000`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tailor.errors import ConfigError
+from tailor.types import DEFAULT_EVENT_WEIGHTS
+
+DEFAULT_CONFIG_FILE = Path("tailor.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_batch_events: int = Field(10_000, ge=1)
+    max_k: int = Field(500, ge=1)
+    recent_events: int = Field(50, ge=1, description="events per user read at request time")
+
+
+class IngestSettings(_Section):
+    max_text_length: int = Field(10_000, ge=1)
+    max_id_length: int = Field(256, ge=1)
+    event_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS))
+
+    @field_validator("event_weights")
+    @classmethod
+    def _keep_builtin_kinds(cls, weights: dict[str, float]) -> dict[str, float]:
+        """Shop-defined kinds extend the built-in ones; a built-in kind may be re-weighted."""
+        return {**DEFAULT_EVENT_WEIGHTS, **weights}
+
+
+class TrainSettings(_Section):
+    models: list[str] = Field(default_factory=lambda: ["popular", "itemknn", "als", "ease"])
+    threads: int = Field(2, ge=1)
+    random_state: int = 42
+    model_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class Settings(BaseSettings):
+    """Everything Tailor can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TAILOR_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    store_url: str = "sqlite:///var/tailor.db"
+    artifacts_dir: Path = Path("var/artifacts")
+    service: ServiceSettings = ServiceSettings()
+    ingest: IngestSettings = IngestSettings()
+    train: TrainSettings = TrainSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment overrides what the file (passed as init values) says.
+        return env_settings, init_settings
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read settings from a TOML file (if it exists) and the environment; raise ConfigError if invalid.
+
+    `path=None` reads `tailor.toml` in the working directory when present.
+    """
+    file_values: dict[str, Any] = {}
+    config_path = Path(path) if path is not None else DEFAULT_CONFIG_FILE
+    if config_path.exists():
+        try:
+            file_values = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_path}: not valid TOML: {exc}") from exc
+    elif path is not None:
+        raise ConfigError(f"config file not found: {config_path}")
+    try:
+        return Settings(**{**file_values, **overrides})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc

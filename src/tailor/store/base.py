@@ -1,0 +1,88 @@
+"""The narrow store interface: the source of truth for events, items and users.
+
+Frames in and out use the canonical columns of `tailor.types` (EVENT_COLUMNS, ITEM_COLUMNS,
+USER_COLUMNS). Timestamps (`ts`, `created_at`) are int64 milliseconds since the epoch, UTC.
+`tags` are lists of strings and `attributes` dicts; the store serialises them as JSON.
+
+Every write is one transaction: it lands whole or not at all, and it is durable when the call
+returns. Rows are validated before they reach the store (see `tailor.ingest.validate`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+import pandas as pd
+
+
+class Store(ABC):
+    url: str
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def add_events(self, events: pd.DataFrame) -> int:
+        """Insert events; an `event_id` already stored is skipped. Returns how many were new."""
+
+    @abstractmethod
+    def upsert_items(self, items: pd.DataFrame) -> int:
+        """Insert or replace items by `item_id`. Returns the number of rows written."""
+
+    @abstractmethod
+    def upsert_users(self, users: pd.DataFrame) -> int:
+        """Insert or replace users by `user_id`. Returns the number of rows written."""
+
+    @abstractmethod
+    def delete_items(self, item_ids: Sequence[str]) -> int:
+        """Delete items (their events stay: they are history). Returns how many existed."""
+
+    @abstractmethod
+    def delete_users(self, user_ids: Sequence[str]) -> int:
+        """Delete users and every event of theirs. Returns how many users or event owners existed."""
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def events(
+        self,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        user_ids: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Events with `since <= ts < until`, ordered by user then time (then insertion)."""
+
+    @abstractmethod
+    def recent_events(self, user_id: str, limit: int) -> pd.DataFrame:
+        """A user's latest `limit` events, oldest first."""
+
+    @abstractmethod
+    def items(self, item_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """Catalogue rows (all when `item_ids` is None), hidden ones included."""
+
+    @abstractmethod
+    def users(self, user_ids: Sequence[str] | None = None) -> pd.DataFrame: ...
+
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Row counts: {"events": n, "items": n, "users": n}."""
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def check_integrity(self) -> list[str]:
+        """Problems found by the backend's own integrity check; empty when healthy."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
