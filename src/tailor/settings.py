@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tailor.errors import ConfigError
@@ -48,6 +48,17 @@ class TrainSettings(_Section):
     threads: int = Field(2, ge=1)
     random_state: int = 42
     model_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    blend_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="reciprocal-rank-fusion weight per model (1.0 when not listed, 0 leaves it out)",
+    )
+
+    @model_validator(mode="after")
+    def _weights_name_models(self) -> TrainSettings:
+        unknown = sorted(set(self.blend_weights) - set(self.models))
+        if unknown:
+            raise ValueError(f"blend_weights names models not in train.models: {', '.join(unknown)}")
+        return self
 
 
 class Settings(BaseSettings):
