@@ -1,0 +1,174 @@
+"""The engine: the one object the service, the CLI and Python callers talk to.
+
+Writes go through validation to the store. Training builds a new artifact version and switches
+`CURRENT`; a running engine picks it up with `reload_if_changed()` and swaps its models in one
+assignment, so a request in flight finishes on the version it started with. Recommendations read
+the user's latest events from the store on every call: a posted event changes the next answer.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Sequence
+
+from tailor.artifacts import CURRENT_FILE, Manifest, current_version, load_artifact
+from tailor.engine.serve import Recommendation, Serving
+from tailor.engine.train import Evaluation, Progress, evaluate_models, load_dataset
+from tailor.engine.train import train as train_artifact
+from tailor.engine.writes import IngestResult, Records, RejectedRow, WriteResult
+from tailor.engine.writes import ingest_events, put_items, put_users
+from tailor.errors import InvalidInputError, NotFittedError
+from tailor.settings import Settings
+from tailor.store import open_store
+from tailor.store.base import Store
+
+NOT_TRAINED = "no model has been trained yet: run `tailor train` (or `tailor demo`) first"
+
+
+class Engine:
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store if store is not None else open_store(settings.store_url)
+        self._serving: Serving | None = None
+        self._current_stat: tuple[int, int] | None = None
+        self._load_lock = threading.Lock()
+
+    # ---- writes -------------------------------------------------------------------------------
+
+    def ingest_events(self, records: Records) -> IngestResult:
+        return ingest_events(self.store, records, self.settings.ingest)
+
+    def put_items(self, records: Records) -> WriteResult:
+        result, stored = put_items(self.store, records, self.settings.ingest)
+        if self._serving is not None and len(stored):
+            self._serving.follow_items(stored)
+        return result
+
+    def put_users(self, records: Records) -> WriteResult:
+        return put_users(self.store, records, self.settings.ingest)
+
+    def delete_items(self, item_ids: Sequence[str]) -> int:
+        deleted = self.store.delete_items(list(item_ids))
+        if self._serving is not None:
+            self._serving.withdraw_items(item_ids)
+        return deleted
+
+    def delete_users(self, user_ids: Sequence[str]) -> int:
+        return self.store.delete_users(list(user_ids))
+
+    # ---- training -----------------------------------------------------------------------------
+
+    def evaluate(self, progress: Progress | None = None) -> Evaluation:
+        """Measure every configured model, and their blend, on the time holdout; writes nothing."""
+        return evaluate_models(load_dataset(self.store, self.settings), self.settings, progress)
+
+    def train(self, progress: Progress | None = None) -> Manifest:
+        """Evaluate, fit on all events, write and switch to a new artifact, and serve it."""
+        manifest = train_artifact(self.store, self.settings, progress)
+        self.load(manifest.version)
+        return manifest
+
+    # ---- model versions -----------------------------------------------------------------------
+
+    def load(self, version: str | None = None) -> Manifest:
+        """Load an artifact version (the current one when None) and serve it from now on."""
+        with self._load_lock:
+            self._current_stat = self._stat_current()
+            artifact = load_artifact(self.settings.artifacts_dir, version)
+            self._serving = Serving(artifact)
+        return artifact.manifest
+
+    def reload_if_changed(self) -> bool:
+        """Load the current artifact if CURRENT moved since the last look. Cheap: one stat()."""
+        stat = self._stat_current()
+        if stat is None or stat == self._current_stat:
+            return False
+        if not self._load_lock.acquire(blocking=False):
+            return False  # another thread is loading; requests keep the old models meanwhile
+        try:
+            self._current_stat = stat
+            version = current_version(self.settings.artifacts_dir)
+            if version is None or (self._serving is not None and self._serving.version == version):
+                return False
+            self._serving = Serving(load_artifact(self.settings.artifacts_dir, version))
+            return True
+        finally:
+            self._load_lock.release()
+
+    @property
+    def version(self) -> str | None:
+        return self._serving.version if self._serving is not None else None
+
+    @property
+    def manifest(self) -> Manifest:
+        return self._require_serving().artifact.manifest
+
+    # ---- answers ------------------------------------------------------------------------------
+
+    def recommend(
+        self, user_id: str, k: int = 10, *, exclude: Iterable[str] = (), category: str | None = None
+    ) -> list[Recommendation]:
+        """The top k items for a user, from their latest events in the store."""
+        self._check_k(k)
+        serving = self._require_serving()
+        recent = self.store.recent_events(user_id, self.settings.service.recent_events)
+        return serving.recommend(user_id, recent, k, list(exclude), category)
+
+    def similar_items(self, item_id: str, k: int = 10) -> list[Recommendation]:
+        self._check_k(k)
+        return self._require_serving().similar_items(item_id, k)
+
+    def popular(self, k: int = 10, category: str | None = None) -> list[Recommendation]:
+        self._check_k(k)
+        return self._require_serving().popular(k, category)
+
+    def health(self) -> dict[str, object]:
+        """Whether the store answers, the row counts, which model version is served, and problems."""
+        problems: list[str] = []
+        try:
+            counts = self.store.counts()
+        except Exception as exc:  # a health check reports any failure instead of raising it
+            counts = None
+            problems.append(f"store unreachable: {exc}")
+        if self._serving is None:
+            problems.append(NOT_TRAINED)
+        return {
+            "store_reachable": counts is not None,
+            "counts": counts or {},
+            "model_version": self.version,
+            "problems": problems,
+        }
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _require_serving(self) -> Serving:
+        serving = self._serving
+        if serving is None:
+            raise NotFittedError(NOT_TRAINED)
+        return serving
+
+    def _check_k(self, k: int) -> None:
+        if not 1 <= k <= self.settings.service.max_k:
+            raise InvalidInputError(f"k must be between 1 and {self.settings.service.max_k}, got {k}", field="k")
+
+    def _stat_current(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.settings.artifacts_dir / CURRENT_FILE)
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
+
+
+__all__ = [
+    "Engine", "Evaluation", "IngestResult", "Progress", "Recommendation", "RejectedRow", "WriteResult",
+]

@@ -1,0 +1,142 @@
+"""Training: store -> Dataset -> evaluate on a time holdout -> fit on everything -> artifact.
+
+The holdout is the last `HOLDOUT_FRACTION` of the time range: models are fitted on the events
+before the cutoff and scored on what users did after it. The artifact's models are then refitted
+on all events, so serving uses everything the shop knows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from threadpoolctl import threadpool_limits
+
+from tailor.artifacts import Manifest, write_artifact
+from tailor.data.dataset import Dataset
+from tailor.data.splits import TimeSplit, time_split
+from tailor.engine.blend import Blend
+from tailor.errors import InvalidInputError
+from tailor.evaluation import evaluate
+from tailor.models import Recommender, model_class
+from tailor.settings import Settings
+from tailor.store.base import Store
+
+HOLDOUT_FRACTION = 0.1
+KS = (5, 10)
+BLEND = "blend"
+
+# Called with a step description, the steps done and the steps in all.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    metrics: dict[str, dict[str, float]]  # per model, plus the served blend
+    protocol: dict[str, Any]
+    fit_seconds: dict[str, float]
+
+
+def load_dataset(store: Store, settings: Settings) -> Dataset:
+    events = store.events()
+    if not len(events):
+        raise InvalidInputError("the store holds no events yet: import some with `tailor import events FILE`")
+    return Dataset.from_events(events, store.items(), settings.ingest.event_weights)
+
+
+def build_models(settings: Settings) -> dict[str, Recommender]:
+    """Unfitted models named in settings, with their params; seeds and threads filled in when accepted."""
+    models = {}
+    for name in settings.train.models:
+        cls = model_class(name)
+        params = dict(settings.train.model_params.get(name, {}))
+        defaults = {"random_state": settings.train.random_state, "threads": settings.train.threads}
+        for key, value in defaults.items():
+            if key in cls.Params.model_fields:
+                params.setdefault(key, value)
+        models[name] = cls(**params)
+    return models
+
+
+def evaluate_models(data: Dataset, settings: Settings, progress: Progress | None = None) -> Evaluation:
+    """Fit every configured model before the cutoff and measure it, and the blend, after it."""
+    first, last = int(data.ts.min()), int(data.ts.max())
+    cutoff = last - int((last - first) * HOLDOUT_FRACTION)
+    split = time_split(data, cutoff)
+    train_part, holdout = split.train, split.test
+    if not len(holdout):
+        raise InvalidInputError(
+            "no user has events both before and after the holdout cutoff: nothing to evaluate on"
+        )
+    models = build_models(settings)
+    steps = len(models) + 1
+    metrics, seconds = {}, {}
+    for step, (name, model) in enumerate(models.items()):
+        _report(progress, f"evaluating {name}", step, steps)
+        seconds[name] = _timed_fit(model, train_part, settings)
+        metrics[name] = _measure(model, split)
+    _report(progress, "evaluating the blend", steps - 1, steps)
+    metrics[BLEND] = _measure(Blend(models, settings.train.blend_weights), split)
+    _report(progress, "evaluated", steps, steps)
+    protocol = {
+        "name": "time holdout",
+        "cutoff_ts": cutoff,
+        "holdout_fraction_of_time_range": HOLDOUT_FRACTION,
+        "n_train_events": train_part.n_events,
+        "n_test_users": len(holdout),
+        "seen_items_masked": True,
+        "ks": list(KS),
+    }
+    return Evaluation(metrics=metrics, protocol=protocol, fit_seconds=seconds)
+
+
+def train(store: Store, settings: Settings, progress: Progress | None = None) -> Manifest:
+    """Evaluate, refit on all events, write a new artifact and make it current."""
+    data = load_dataset(store, settings)
+    evaluation = evaluate_models(data, settings, progress)
+    models = build_models(settings)
+    steps = len(models) + 1
+    seconds = {}
+    for step, (name, model) in enumerate(models.items()):
+        _report(progress, f"fitting {name} on all events", step, steps)
+        seconds[name] = _timed_fit(model, data, settings)
+    _report(progress, "writing the artifact", steps - 1, steps)
+    manifest = write_artifact(
+        settings.artifacts_dir,
+        data,
+        models,
+        metrics=evaluation.metrics,
+        blend={name: settings.train.blend_weights.get(name, 1.0) for name in models},
+        evaluation=evaluation.protocol,
+        train_seconds=seconds,
+        settings=_public_settings(settings),
+    )
+    _report(progress, f"artifact {manifest.version} is current", steps, steps)
+    return manifest
+
+
+def _timed_fit(model: Recommender, data: Dataset, settings: Settings) -> float:
+    start = time.perf_counter()
+    with threadpool_limits(settings.train.threads):
+        model.fit(data)
+    return round(time.perf_counter() - start, 3)
+
+
+def _measure(model: Recommender, split: TimeSplit) -> dict[str, float]:
+    """Accuracy at each k, plus MRR, catalogue coverage and novelty at the largest k."""
+    return evaluate(model, split.test, ks=KS, train=split.train)
+
+
+def _public_settings(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON, with any password in the store URL masked."""
+    values = settings.model_dump(mode="json")
+    values["store_url"] = make_url(settings.store_url).render_as_string(hide_password=True)
+    return values
+
+
+def _report(progress: Progress | None, step: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(step, done, total)

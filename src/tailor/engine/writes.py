@@ -1,0 +1,67 @@
+"""Validated writes: valid rows are stored, rejected rows are reported with the field and reason."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from tailor.ingest.validate import validate_events, validate_items, validate_users
+from tailor.settings import IngestSettings
+from tailor.store.base import Store
+
+Records = pd.DataFrame | Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    row: int
+    field: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """Events: `accepted` new ones stored; `duplicates` repeated an event_id (stored or earlier in
+    the batch) and were not stored again; `rejected` were invalid."""
+
+    accepted: int
+    duplicates: int
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Items or users: `written` rows stored (inserted or replaced), `rejected` invalid."""
+
+    written: int
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+
+def ingest_events(store: Store, records: Records, settings: IngestSettings) -> IngestResult:
+    checked = validate_events(records, settings)
+    new = store.add_events(checked.frame) if len(checked.frame) else 0
+    return IngestResult(
+        accepted=new,
+        duplicates=checked.duplicates + len(checked.frame) - new,
+        rejected=_rejected(checked.rejected),
+    )
+
+
+def put_items(store: Store, records: Records, settings: IngestSettings) -> tuple[WriteResult, pd.DataFrame]:
+    """Upsert items; also returns the stored frame so live caches can follow the change."""
+    checked = validate_items(records, settings)
+    written = store.upsert_items(checked.frame) if len(checked.frame) else 0
+    return WriteResult(written=written, rejected=_rejected(checked.rejected)), checked.frame
+
+
+def put_users(store: Store, records: Records, settings: IngestSettings) -> WriteResult:
+    checked = validate_users(records, settings)
+    written = store.upsert_users(checked.frame) if len(checked.frame) else 0
+    return WriteResult(written=written, rejected=_rejected(checked.rejected))
+
+
+def _rejected(rejections: Sequence[Any]) -> list[RejectedRow]:
+    return [RejectedRow(row=int(r.row), field=r.field, reason=r.reason) for r in rejections]
