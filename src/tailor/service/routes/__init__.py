@@ -1,0 +1,29 @@
+"""One router per resource; each is built from the settings so limits show in the OpenAPI page."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from tailor.engine import Engine
+
+
+def engine_of(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+EngineDep = Annotated[Engine, Depends(engine_of)]
+
+
+def json_response(result: Any) -> Response:
+    """A dataclass result as JSON, without a pydantic round trip (the write hot path)."""
+    return Response(orjson.dumps(asdict(result)), media_type="application/json")
+
+
+def split_ids(values: list[str]) -> list[str]:
+    """Ids given as repeated parameters, comma-separated, or both."""
+    return [part for value in values for part in value.split(",") if part]

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from tailor.service.body import parse_rows
+from tailor.service.routes import EngineDep, json_response
+from tailor.service.schemas import ErrorOut, EventIn, IngestOut, batch_body_schema
+from tailor.settings import Settings
+
+
+def router(settings: Settings) -> APIRouter:
+    api = APIRouter(prefix="/v1/events", tags=["events"])
+    max_rows = settings.service.max_batch_events
+
+    @api.post(
+        "",
+        response_model=IngestOut,
+        responses={422: {"model": ErrorOut}},
+        openapi_extra=batch_body_schema(EventIn, max_rows),
+        summary=f"Record one event or a batch of up to {max_rows:,}",
+    )
+    async def post_events(request: Request, engine: EngineDep) -> Response:
+        """Valid rows are stored even when others are rejected; each rejection names its row and field.
+        An event_id already stored counts as a duplicate and is not stored again."""
+        rows = parse_rows(await request.body(), max_rows, "event")
+        return json_response(await run_in_threadpool(engine.ingest_events, rows))
+
+    return api
