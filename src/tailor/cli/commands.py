@@ -1,0 +1,289 @@
+"""The `tailor` commands: each is a few lines over the engine."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from tailor.cli.config_template import CONFIG_TEMPLATE
+from tailor.cli.output import (
+    console, errors, metrics_table, print_rejections, recommendations_table, rows_bar, step_bar,
+)
+from tailor.engine import Engine, Evaluation
+from tailor.errors import TailorError
+from tailor.ingest.writer import ImportReport
+from tailor.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
+
+
+class _Commands(TyperGroup):
+    """Prints Tailor's errors as one line a person can act on, and exits with status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TailorError as exc:
+            errors.print(f"[red]error:[/red] {exc.message}", highlight=False)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(cls=_Commands, no_args_is_help=True, add_completion=False,
+                  help="Tailor: self-hosted personalization for online shops.")
+import_app = typer.Typer(no_args_is_help=True, help="Load events, items, users or a public dataset into the store.")
+app.add_typer(import_app, name="import")
+
+
+class FileFormat(str, Enum):
+    csv = "csv"
+    tsv = "tsv"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+class DatasetName(str, Enum):
+    amazon = "amazon"
+    movielens = "movielens"
+    taobao = "taobao"
+    otto = "otto"
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", help="settings file (default: ./tailor.toml when present)")] = None,
+) -> None:
+    ctx.obj = config
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    return load_settings(ctx.find_root().obj)
+
+
+@contextlib.contextmanager
+def _engine(ctx: typer.Context) -> Iterator[Engine]:
+    engine = Engine(_settings(ctx))
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+# ---- setup and data --------------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option(help="overwrite an existing settings file")] = False,
+) -> None:
+    """Write a commented tailor.toml (or the --config path) and create the store it names."""
+    path = ctx.find_root().obj or DEFAULT_CONFIG_FILE
+    if path.exists() and not force:
+        console.print(f"{path} exists; keeping it (--force overwrites it)")
+    else:
+        path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        console.print(f"wrote {path}")
+    settings = load_settings(path)
+    with _engine(ctx) as engine:
+        counts = engine.store.counts()
+    settings.artifacts_dir.mkdir(parents=True, exist_ok=True)
+    console.print(f"store ready at {settings.store_url} ({counts['events']:,} events, "
+                  f"{counts['items']:,} items); artifacts go to {settings.artifacts_dir}")
+
+
+def _table_command(table: str) -> Callable[..., None]:
+    def command(
+        ctx: typer.Context,
+        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV, TSV, JSONL or Parquet")],
+        format: Annotated[FileFormat | None, typer.Option(help="default: from the file extension")] = None,
+        map: Annotated[list[str] | None, typer.Option(
+            "--map", help="canonical=source: read a canonical column from another name; repeatable")] = None,
+    ) -> None:
+        from tailor.ingest.files import import_file
+
+        with _engine(ctx) as engine, rows_bar(f"importing {table}") as progress:
+            report = import_file(engine.store, table, file, settings=engine.settings.ingest,
+                                 mapping=_parse_mapping(map or []),
+                                 fmt=format.value if format else None, progress=progress)
+        _print_import(report)
+
+    return command
+
+
+for _table, _help in (
+    ("events", "Import events; invalid rows are listed, valid ones kept, known event_ids skipped."),
+    ("items", "Import or update catalogue items; invalid rows are listed, valid ones kept."),
+    ("users", "Import or update users; invalid rows are listed, valid ones kept."),
+):
+    import_app.command(_table, help=_help)(_table_command(_table))
+
+
+@import_app.command("dataset")
+def import_dataset(
+    ctx: typer.Context,
+    name: Annotated[DatasetName, typer.Argument(help="which public dataset")],
+    path: Annotated[Path, typer.Argument(exists=True, help="its file or folder on this machine")],
+) -> None:
+    """Import a public dataset (amazon, movielens, taobao, otto) from a local copy."""
+    from tailor.ingest.datasets import import_dataset as load
+
+    with _engine(ctx) as engine, rows_bar(f"importing {name.value}") as progress:
+        report = load(engine.store, name.value, path, engine.settings, progress=progress)
+    _print_import(report)
+
+
+def _parse_mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        canonical, sep, source = pair.partition("=")
+        if not sep or not canonical.strip() or not source.strip():
+            raise typer.BadParameter(f"expected canonical=source, got {pair!r}", param_hint="--map")
+        mapping[canonical.strip()] = source.strip()
+    return mapping
+
+
+def _print_import(report: ImportReport) -> None:
+    console.print(report.summary())
+    print_rejections(report.rejections, first_row=1)
+
+
+# ---- models ----------------------------------------------------------------------------------
+
+
+@app.command()
+def train(ctx: typer.Context) -> None:
+    """Evaluate the configured models on a time holdout, fit them on all events, publish a new version."""
+    start = time.perf_counter()
+    with _engine(ctx) as engine, step_bar("training") as progress:
+        manifest = engine.train(progress)
+    console.print(metrics_table(manifest.metrics, manifest.evaluation))
+    console.print(f"model version {manifest.version} is current: {manifest.n_users:,} users, "
+                  f"{manifest.n_items:,} items, {manifest.n_events:,} events, "
+                  f"{time.perf_counter() - start:.1f} s")
+
+
+@app.command()
+def evaluate(
+    ctx: typer.Context,
+    json_out: Annotated[Path | None, typer.Option("--json", help="also write the metrics to this JSON file")] = None,
+) -> None:
+    """Measure every configured model and their blend on a time holdout (the last 10% of the time range)."""
+    start = time.perf_counter()
+    with _engine(ctx) as engine, step_bar("evaluating") as progress:
+        evaluation = engine.evaluate(progress)
+    seconds = time.perf_counter() - start
+    console.print(metrics_table(evaluation.metrics, evaluation.protocol))
+    if json_out is not None:
+        json_out.write_text(json.dumps(_evaluation_json(evaluation, seconds), indent=1), encoding="utf-8")
+        console.print(f"wrote {json_out}")
+
+
+def _evaluation_json(evaluation: Evaluation, seconds: float) -> dict[str, Any]:
+    rows = [
+        {"model": name, **metrics, "fit_seconds": evaluation.fit_seconds.get(name)}
+        for name, metrics in evaluation.metrics.items()
+    ]
+    return {"protocol": {**evaluation.protocol, "wall_seconds": round(seconds, 3)}, "rows": rows}
+
+
+# ---- answers ---------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="default: service.host from the settings")] = None,
+    port: Annotated[int | None, typer.Option(help="default: service.port from the settings")] = None,
+) -> None:
+    """Serve the HTTP API (docs at /docs); a newly trained version is picked up while running."""
+    _serve(_settings(ctx), host, port)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from tailor.service import create_app
+
+    host, port = host or settings.service.host, port or settings.service.port
+    console.print(f"serving on http://{host}:{port} (API docs at http://{host}:{port}/docs); Ctrl+C stops")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def recommend(
+    ctx: typer.Context,
+    user_id: Annotated[str | None, typer.Argument(help="the user to recommend for")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", help="how many items")] = 10,
+    category: Annotated[str | None, typer.Option(help="only items in this category path or below")] = None,
+    users: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False, help="batch mode: a file with one user id per line")] = None,
+    out: Annotated[Path | None, typer.Option(help="batch mode: write JSONL here instead of stdout")] = None,
+) -> None:
+    """Recommend for one user (a table), or with --users for many (JSONL: user_id, items, scores, reasons)."""
+    if (user_id is None) == (users is None):
+        raise typer.BadParameter("give either USER_ID or --users FILE")
+    with _engine(ctx) as engine:
+        engine.load()
+        if user_id is not None:
+            console.print(recommendations_table(user_id, engine.recommend(user_id, k, category=category)))
+            return
+        ids = [line.strip() for line in users.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines = (_recs_line(uid, engine, k, category) for uid in ids)
+        if out is None:
+            for line in lines:
+                typer.echo(line)
+            return
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.writelines(line + "\n" for line in lines)
+    console.print(f"wrote recommendations for {len(ids):,} users to {out}")
+
+
+def _recs_line(user_id: str, engine: Engine, k: int, category: str | None) -> str:
+    recs = engine.recommend(user_id, k, category=category)
+    return json.dumps({
+        "user_id": user_id,
+        "items": [r.item_id for r in recs],
+        "scores": [round(r.score, 6) for r in recs],
+        "reasons": [r.reason for r in recs],
+    }, ensure_ascii=False)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    users: Annotated[int, typer.Option(help="synthetic shoppers")] = 3000,
+    items: Annotated[int, typer.Option(help="synthetic products")] = 1000,
+    seed: Annotated[int, typer.Option(help="random seed of the synthetic shop")] = 0,
+    port: Annotated[int | None, typer.Option(help="default: service.port from the settings")] = None,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API after evaluating")] = True,
+) -> None:
+    """Generate a synthetic shop into the configured store, train, print the metrics, then serve."""
+    from tailor.ingest.synthetic import generate_shop
+
+    with _engine(ctx) as engine:
+        with console.status("generating the synthetic shop and storing it"):
+            shop = generate_shop(users, items, seed=seed)
+            engine.put_items(shop.items)
+            engine.put_users(shop.users)
+            result = engine.ingest_events(shop.events)
+        console.print(f"shop: {len(shop.items):,} items, {len(shop.users):,} users, "
+                      f"{result.accepted:,} new events ({result.duplicates:,} already stored)")
+        print_rejections(result.rejected)
+        with step_bar("training") as progress:
+            manifest = engine.train(progress)
+        console.print(metrics_table(manifest.metrics, manifest.evaluation))
+        sample_user = str(shop.users["user_id"].iloc[0])
+        console.print(recommendations_table(sample_user, engine.recommend(sample_user, 5)))
+        console.print(f"model version {manifest.version}")
+        settings = engine.settings
+    if serve_after:
+        _serve(settings, None, port)
