@@ -38,8 +38,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    name = "NotFoundError" if exc.status_code == 404 else "HTTPError"
-    return error_response(exc.status_code, name, str(exc.detail))
+    if exc.status_code == 404:
+        message = f"no such route: {request.method} {request.url.path} (the API is listed at /docs)"
+        return error_response(404, "NotFoundError", message)
+    return error_response(exc.status_code, "HTTPError", str(exc.detail))
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
