@@ -1,0 +1,68 @@
+"""Crossing the database boundary: frame columns to bind values, fetched rows back to frames."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tailor.errors import InvalidInputError
+
+
+def bind_columns(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    required: Iterable[str] = (),
+    integers: Iterable[str] = (),
+) -> list[list[Any]]:
+    """The frame's `columns` as lists of plain Python values, missing values as None.
+
+    An absent optional column becomes all None; an absent `required` column is an error.
+    `integers` are converted to whole numbers (1.0 -> 1, 1.5 -> InvalidInputError).
+    """
+    required, integers = set(required), set(integers)
+    absent = [name for name in required if name not in frame.columns]
+    if absent:
+        raise InvalidInputError(f"missing required columns: {sorted(absent)}", field=absent[0])
+    values = []
+    for name in columns:
+        if name not in frame.columns:
+            values.append([None] * len(frame))
+            continue
+        column = frame[name]
+        if name in integers and column.dtype.kind not in "iu":
+            column = _as_integers(column, name)
+        values.append(_plain(column))
+    return values
+
+
+def _as_integers(column: pd.Series, name: str) -> pd.Series:
+    try:
+        return column.astype("Int64")
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"column {name!r} must hold whole numbers: {exc}", field=name) from exc
+
+
+def _plain(column: pd.Series) -> list[Any]:
+    if column.dtype.kind in "iub":
+        return column.tolist()
+    return column.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def rows_to_frame(
+    rows: Sequence[Sequence[Any]], columns: Sequence[str], dtypes: dict[str, str]
+) -> pd.DataFrame:
+    """A frame from fetched rows, typed by `dtypes` (see `tailor.store.schema`)."""
+    data: dict[str, Any] = {}
+    for position, name in enumerate(columns):
+        values = [row[position] for row in rows]
+        dtype = dtypes[name]
+        if dtype == "json":
+            data[name] = pd.Series(values, dtype=object)
+        elif dtype in ("str", "Int64"):
+            data[name] = pd.array(np.array(values, dtype=object), dtype=dtype)
+        else:
+            data[name] = np.array(values, dtype=dtype)
+    return pd.DataFrame(data, columns=list(columns))

@@ -1,0 +1,84 @@
+"""The three tables, declared once with SQLAlchemy Core for SQLite and PostgreSQL.
+
+Ids use the "C" collation on PostgreSQL so both backends order them by code point, as Python does.
+`events.seq` grows with every insert: it keeps insertion order among events with the same `ts`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    false,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+_ID = Text().with_variant(Text(collation="C"), "postgresql")
+_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+# SQLite only aliases the rowid (and so autoincrements) for a column typed exactly INTEGER.
+_SEQ = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("event_id", _ID, nullable=False, unique=True),
+    Column("user_id", _ID, nullable=False),
+    Column("item_id", _ID),
+    Column("kind", Text, nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("value", Float),
+    Column("session_id", Text),
+    Column("channel", Text),
+    Column("query", Text),
+    Column("text", Text),
+    Index("ix_events_user_ts", "user_id", "ts", "seq"),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("item_id", _ID, primary_key=True),
+    Column("title", Text),
+    Column("description", Text),
+    Column("category", Text),
+    Column("brand", Text),
+    Column("price", Float),
+    Column("stock", BigInteger),
+    Column("tags", _JSON),
+    Column("attributes", _JSON),
+    Column("created_at", BigInteger),
+    Column("hidden", Boolean, nullable=False, server_default=false()),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", _ID, primary_key=True),
+    Column("attributes", _JSON),
+    Column("created_at", BigInteger),
+)
+
+# Column dtypes of the frames the store returns: text is pandas' "str" (missing is NaN), "json"
+# columns hold lists and dicts (or None), "Int64" is pandas' nullable integer.
+EVENT_DTYPES: dict[str, str] = {
+    "event_id": "str", "user_id": "str", "item_id": "str", "kind": "str",
+    "ts": "int64", "value": "float64",
+    "session_id": "str", "channel": "str", "query": "str", "text": "str",
+}
+ITEM_DTYPES: dict[str, str] = {
+    "item_id": "str", "title": "str", "description": "str", "category": "str",
+    "brand": "str", "price": "float64", "stock": "Int64", "tags": "json", "attributes": "json",
+    "created_at": "Int64", "hidden": "bool",
+}
+USER_DTYPES: dict[str, str] = {"user_id": "str", "attributes": "json", "created_at": "Int64"}
