@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tailor.artifacts import (
-    CURRENT_FILE, MANIFEST_FILE, TEMP_PREFIX, current_version, list_versions, load_artifact,
+    CURRENT_FILE, MANIFEST_FILE, TEMP_PREFIX, catalogue_of, current_version, list_versions, load_artifact,
     prune, read_manifest, switch_current, write_artifact,
 )
 from tailor.data.dataset import Dataset
@@ -38,7 +38,7 @@ def data() -> Dataset:
 def _write(root, data, keep=3):
     models = {"popular": model_class("popular")().fit(data), "itemknn": model_class("itemknn")().fit(data)}
     manifest = write_artifact(
-        root, data, models, metrics={"popular": {"recall@10": 0.5}}, blend={"popular": 1.0, "itemknn": 2.0},
+        root, data, models, metrics={"popular": {"recall_at_10": 0.5}}, blend={"popular": 1.0, "itemknn": 2.0},
         evaluation={"name": "test"}, train_seconds={"popular": 0.0}, settings={"ingest": {}}, keep=keep,
     )
     return manifest, models
@@ -119,3 +119,9 @@ def test_failed_write_leaves_nothing_behind(tmp_path, data):
         write_artifact(tmp_path, data, unfitted, metrics={}, blend={}, evaluation={},
                        train_seconds={}, settings={})
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_items_missing_from_the_catalogue_are_marked_unlisted(data):
+    catalogue = catalogue_of(data, listed=["a", "b", "c", "e", "not-in-data"]).set_index("item_id")
+    assert catalogue["listed"].to_dict() == {"a": True, "b": True, "c": True, "d": False, "e": True}
+    assert catalogue_of(data)["listed"].all()

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,8 +80,12 @@ class Artifact:
         return self.manifest.version
 
 
-def catalogue_of(data: Dataset) -> pd.DataFrame:
-    """The item facts needed at serving time, one row per item_idx, plus how many users took each."""
+def catalogue_of(data: Dataset, listed: Collection[str] | None = None) -> pd.DataFrame:
+    """The item facts needed at serving time, one row per item_idx, plus how many users took each.
+
+    `listed` holds the ids in the shop's catalogue; an item known only from old events (deleted
+    from the catalogue) is then marked unlisted and never served. None: every item is listed.
+    """
     frame = data.item_frame
     n = data.n_items
 
@@ -97,7 +102,17 @@ def catalogue_of(data: Dataset) -> pd.DataFrame:
         "stock": column("stock", np.nan, "float64"),
         "hidden": column("hidden", False, "boolean").fillna(False).astype(bool),
         "popularity": pd.Series(data.item_counts, dtype="int64"),
+        "listed": _flags(n, None if listed is None else data.item_ids.indices(listed)),
     })
+
+
+def _flags(n: int, indices: np.ndarray | None) -> np.ndarray:
+    """True at `indices` (negative ones ignored); all True when None."""
+    if indices is None:
+        return np.ones(n, dtype=bool)
+    flags = np.zeros(n, dtype=bool)
+    flags[indices[indices >= 0]] = True
+    return flags
 
 
 def write_artifact(
@@ -110,9 +125,12 @@ def write_artifact(
     evaluation: dict[str, Any],
     train_seconds: dict[str, float],
     settings: dict[str, Any],
+    listed: Collection[str] | None = None,
     keep: int = DEFAULT_KEEP,
 ) -> Manifest:
-    """Write a new version, make it current and drop all but the newest `keep` versions."""
+    """Write a new version, make it current and drop all but the newest `keep` versions.
+
+    `listed` are the catalogue's item ids (see `catalogue_of`)."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     version = _new_version(data.fingerprint(), list(models), settings)
@@ -121,7 +139,7 @@ def write_artifact(
         temp.mkdir()
         _write_json(temp / USERS_FILE, data.user_ids.to_list())
         _write_json(temp / ITEMS_FILE, data.item_ids.to_list())
-        catalogue_of(data).to_parquet(temp / CATALOGUE_FILE, index=False)
+        catalogue_of(data, listed).to_parquet(temp / CATALOGUE_FILE, index=False)
         for name, model in models.items():
             model.save(temp / MODELS_DIR / name)
         manifest = Manifest(

@@ -61,7 +61,8 @@ class Engine:
 
     def evaluate(self, progress: Progress | None = None) -> Evaluation:
         """Measure every configured model, and their blend, on the time holdout; writes nothing."""
-        return evaluate_models(load_dataset(self.store, self.settings), self.settings, progress)
+        data, _ = load_dataset(self.store, self.settings)
+        return evaluate_models(data, self.settings, progress)
 
     def train(self, progress: Progress | None = None) -> Manifest:
         """Evaluate, fit on all events, write and switch to a new artifact, and serve it."""

@@ -42,8 +42,9 @@ class Serving:
         self.blend = Blend(artifact.models, artifact.manifest.blend)
         catalogue = artifact.catalogue
         self.categories = catalogue["category"].fillna("").astype(str).to_numpy(dtype=object)
-        self.available = ~(catalogue["hidden"].to_numpy(dtype=bool)
-                           | (catalogue["stock"].fillna(1).to_numpy() <= 0))
+        self.available = catalogue["listed"].to_numpy(dtype=bool) & ~(
+            catalogue["hidden"].to_numpy(dtype=bool) | (catalogue["stock"].fillna(1).to_numpy() <= 0)
+        )
         self.popularity = catalogue["popularity"].to_numpy(dtype=np.float32)
         # The kinds and weights the models were trained with (Dataset codes kinds in sorted order).
         self.event_weights: dict[str, float] = artifact.manifest.settings["ingest"]["event_weights"]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from sqlalchemy.engine import make_url
 from threadpoolctl import threadpool_limits
 
@@ -40,11 +41,14 @@ class Evaluation:
     fit_seconds: dict[str, float]
 
 
-def load_dataset(store: Store, settings: Settings) -> Dataset:
+def load_dataset(store: Store, settings: Settings) -> tuple[Dataset, pd.Series | None]:
+    """The store's events as a Dataset, and the catalogue's item ids (None without a catalogue)."""
     events = store.events()
     if not len(events):
         raise InvalidInputError("the store holds no events yet: import some with `tailor import events FILE`")
-    return Dataset.from_events(events, store.items(), settings.ingest.event_weights)
+    items = store.items()
+    data = Dataset.from_events(events, items, settings.ingest.event_weights)
+    return data, (items["item_id"].astype(str) if len(items) else None)
 
 
 def build_models(settings: Settings) -> dict[str, Recommender]:
@@ -95,7 +99,7 @@ def evaluate_models(data: Dataset, settings: Settings, progress: Progress | None
 
 def train(store: Store, settings: Settings, progress: Progress | None = None) -> Manifest:
     """Evaluate, refit on all events, write a new artifact and make it current."""
-    data = load_dataset(store, settings)
+    data, listed = load_dataset(store, settings)
     evaluation = evaluate_models(data, settings, progress)
     models = build_models(settings)
     steps = len(models) + 1
@@ -113,6 +117,7 @@ def train(store: Store, settings: Settings, progress: Progress | None = None) ->
         evaluation=evaluation.protocol,
         train_seconds=seconds,
         settings=_public_settings(settings),
+        listed=listed,
     )
     _report(progress, f"artifact {manifest.version} is current", steps, steps)
     return manifest
