@@ -32,9 +32,13 @@ class EvalSet:
 
 @dataclass(frozen=True)
 class LeaveOneOut:
+    """`train` + `valid` for choosing hyperparameters; `train_valid` (train plus the validation
+    targets: everything but each user's last event) + `test` for the final numbers."""
+
     train: Dataset
     valid: EvalSet
     test: EvalSet
+    train_valid: Dataset
 
 
 @dataclass(frozen=True)
@@ -46,14 +50,16 @@ class TimeSplit:
 def leave_one_out(data: Dataset) -> LeaveOneOut:
     """Per user: last event = test target, second-to-last = validation target, the rest = train.
 
-    Validation users see seq[:-2] and test users seq[:-1]. Users with fewer than 3 events are
-    kept whole in train and are not evaluated.
+    Validation users see seq[:-2] and test users seq[:-1]; a model fitted for the test is fitted
+    on `train_valid`, which holds the same seq[:-1]. Users with fewer than 3 events are kept whole
+    in both training sets and are not evaluated.
     """
     lengths = np.diff(data.indptr)
     evaluated = np.flatnonzero(lengths >= 3)
     starts, ends = data.indptr[:-1], data.indptr[1:]
     keep = np.ones(data.n_events, dtype=bool)
     keep[ends[evaluated] - 1] = False
+    train_valid = _subset(data, keep)
     keep[ends[evaluated] - 2] = False
     train = _subset(data, keep)
 
@@ -63,7 +69,7 @@ def leave_one_out(data: Dataset) -> LeaveOneOut:
         targets = [data.items[ends[u] - cut : ends[u] - cut + 1].astype(np.int64) for u in evaluated]
         return EvalSet(UserBatch(evaluated.astype(np.int64), histories, kinds), targets)
 
-    return LeaveOneOut(train=train, valid=eval_set(2), test=eval_set(1))
+    return LeaveOneOut(train=train, valid=eval_set(2), test=eval_set(1), train_valid=train_valid)
 
 
 def time_split(data: Dataset, cutoff_ts: int) -> TimeSplit:
