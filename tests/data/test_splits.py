@@ -12,7 +12,9 @@ def _items(data: Dataset, idx: np.ndarray) -> list[str]:
 
 
 def test_leave_one_out_by_hand() -> None:
-    data = Dataset.from_sequences({"a": ["1", "2", "3", "4"], "b": ["5", "6"], "c": ["2", "2", "7"]})
+    data = Dataset.from_sequences(
+        {"a": ["1", "2", "3", "4"], "b": ["5", "6"], "c": ["2", "2", "7"]}
+    )
     split = leave_one_out(data)
     a, b, c = (data.user_ids.index(u) for u in "abc")
     assert _items(data, split.train.history(a)) == ["1", "2"]
@@ -31,9 +33,14 @@ def test_leave_one_out_by_hand() -> None:
 
 
 def test_leave_one_out_keeps_file_order_of_ties() -> None:
-    events = pd.DataFrame({
-        "user_id": ["u"] * 4, "item_id": ["x", "y", "z", "w"], "kind": ["view"] * 4, "ts": [5, 5, 5, 5],
-    })
+    events = pd.DataFrame(
+        {
+            "user_id": ["u"] * 4,
+            "item_id": ["x", "y", "z", "w"],
+            "kind": ["view"] * 4,
+            "ts": [5, 5, 5, 5],
+        }
+    )
     data = Dataset.from_events(events)
     split = leave_one_out(data)
     assert _items(data, split.test.targets[0]) == ["w"]
@@ -43,8 +50,11 @@ def test_leave_one_out_keeps_file_order_of_ties() -> None:
 def test_time_split_by_hand() -> None:
     events = pd.DataFrame(
         [
-            ("u1", "a", "view", 1), ("u1", "b", "view", 2), ("u1", "c", "view", 10),
-            ("u1", "a", "cart", 11), ("u1", "c", "purchase", 12),
+            ("u1", "a", "view", 1),
+            ("u1", "b", "view", 2),
+            ("u1", "c", "view", 10),
+            ("u1", "a", "cart", 11),
+            ("u1", "c", "purchase", 12),
             ("u2", "b", "view", 3),
             ("u3", "d", "view", 20),  # only after the cutoff: not a test user
         ],
@@ -55,4 +65,7 @@ def test_time_split_by_hand() -> None:
     assert split.train.n_events == 3 and int(split.train.ts.max()) < 10
     assert split.test.users.user_idx.tolist() == [data.user_ids.index("u1")]
     assert _items(data, split.test.users.histories[0]) == ["a", "b"]
-    assert _items(data, split.test.targets[0]) == ["c", "a"]  # distinct, in order of first appearance
+    assert _items(data, split.test.targets[0]) == [
+        "c",
+        "a",
+    ]  # distinct, in order of first appearance

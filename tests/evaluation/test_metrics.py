@@ -60,8 +60,12 @@ def test_intra_list_diversity() -> None:
     cos02 = 1 / np.sqrt(2)
     # pairs (0,1): distance 1; (0,2) and (1,2): 1 - 1/sqrt(2)
     expected0 = (1 + 2 * (1 - cos02)) / 3
-    np.testing.assert_allclose(metrics.intra_list_diversity(recs, item_vectors=vectors), [expected0, 0.0])
+    np.testing.assert_allclose(
+        metrics.intra_list_diversity(recs, item_vectors=vectors), [expected0, 0.0]
+    )
     cats = np.array([0, 0, 1])
-    np.testing.assert_allclose(metrics.intra_list_diversity(recs, item_categories=cats), [2 / 3, 0.0])
+    np.testing.assert_allclose(
+        metrics.intra_list_diversity(recs, item_categories=cats), [2 / 3, 0.0]
+    )
     with pytest.raises(ValueError):
         metrics.intra_list_diversity(recs)

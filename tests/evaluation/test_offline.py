@@ -36,7 +36,7 @@ def test_rank_is_batch_size_independent(model: _Fixed) -> None:
     users = UserBatch.of_histories([rng.choice(12, size=3, replace=False) for _ in range(9)])
     whole = rank(model, users, 5, batch_size=100)
     np.testing.assert_array_equal(whole, rank(model, users, 5, batch_size=2))
-    for row, history in zip(whole, users.histories):
+    for row, history in zip(whole, users.histories, strict=True):
         assert not set(row) & set(history.tolist())
     assert rank(model, users, 20).shape == (9, 20) and (rank(model, users, 20)[:, 9:] == -1).all()
 

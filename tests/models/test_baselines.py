@@ -22,9 +22,13 @@ DAY = 86_400_000
 def small() -> Dataset:
     events = pd.DataFrame(
         [
-            ("u1", "a", "view", 0), ("u1", "b", "purchase", 1),
-            ("u2", "a", "view", 2), ("u2", "a", "view", 3), ("u2", "c", "view", 4),
-            ("u3", "b", "view", 5), ("u3", "c", "cart", 6),
+            ("u1", "a", "view", 0),
+            ("u1", "b", "purchase", 1),
+            ("u2", "a", "view", 2),
+            ("u2", "a", "view", 3),
+            ("u2", "c", "view", 4),
+            ("u3", "b", "view", 5),
+            ("u3", "c", "cart", 6),
         ],
         columns=["user_id", "item_id", "kind", "ts"],
     )
@@ -34,12 +38,20 @@ def small() -> Dataset:
 def test_history_matrix_uses_kind_weights(small: Dataset) -> None:
     a, b = small.item_ids.index("a"), small.item_ids.index("b")
     view, purchase = small.kinds.index("view"), small.kinds.index("purchase")
-    users = UserBatch(np.array([-1]), [np.array([a, a, b, 99])], [np.array([view, view, purchase, view])])
+    users = UserBatch(
+        np.array([-1]), [np.array([a, a, b, 99])], [np.array([view, view, purchase, view])]
+    )
     row = history_matrix(users, small.n_items, small.kind_weights).toarray()[0]
-    assert row[a] == 2.0 and row[b] == 10.0 and row.sum() == 12.0  # item 99 is outside the catalogue
-    assert history_matrix(users, small.n_items, small.kind_weights, binary=True).toarray()[0, a] == 1.0
+    assert (
+        row[a] == 2.0 and row[b] == 10.0 and row.sum() == 12.0
+    )  # item 99 is outside the catalogue
+    assert (
+        history_matrix(users, small.n_items, small.kind_weights, binary=True).toarray()[0, a] == 1.0
+    )
     no_kinds = UserBatch.of_histories([[a, b]])
-    assert history_matrix(no_kinds, small.n_items, small.kind_weights, default_weight=3.0).sum() == 6.0
+    assert (
+        history_matrix(no_kinds, small.n_items, small.kind_weights, default_weight=3.0).sum() == 6.0
+    )
 
 
 def test_popular_counts_users_or_weights(small: Dataset) -> None:
@@ -56,12 +68,22 @@ def test_trending_window_and_decay() -> None:
         columns=["user_id", "item_id", "kind", "ts"],
     )
     data = Dataset.from_events(events)
-    score = lambda model: {i: float(model.scores_[data.item_ids.index(i)]) for i in ("old", "mid", "new")}
-    assert score(Trending(window_days=5, half_life_days=None).fit(data)) == {"old": 0, "mid": 1, "new": 1}
+
+    def score(model: Trending) -> dict[str, float]:
+        return {i: float(model.scores_[data.item_ids.index(i)]) for i in ("old", "mid", "new")}
+
+    assert score(Trending(window_days=5, half_life_days=None).fit(data)) == {
+        "old": 0,
+        "mid": 1,
+        "new": 1,
+    }
     assert score(Trending(window_days=5, half_life_days=1.0).fit(data)) == pytest.approx(
         {"old": 0, "mid": 0.25, "new": 1}
     )
-    assert score(Trending(window_days=None, window_fraction=0.5, half_life_days=None).fit(data))["old"] == 0
+    assert (
+        score(Trending(window_days=None, window_fraction=0.5, half_life_days=None).fit(data))["old"]
+        == 0
+    )
     with pytest.raises(ValueError):
         Trending(window_days=3, window_fraction=0.5)
 

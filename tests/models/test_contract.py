@@ -109,7 +109,9 @@ def test_save_load_round_trip(model: Recommender, case: Case, clustered: Dataset
 def test_deterministic(model: Recommender, case: Case, clustered: Dataset) -> None:
     users = clustered.user_batch(np.arange(30))
     again = case.build().fit(clustered)
-    np.testing.assert_array_equal(model.recommend(users, 10).item_idx, again.recommend(users, 10).item_idx)
+    np.testing.assert_array_equal(
+        model.recommend(users, 10).item_idx, again.recommend(users, 10).item_idx
+    )
 
 
 def test_not_fitted(case: Case, clustered: Dataset) -> None:

@@ -66,7 +66,9 @@ def leave_one_out(data: Dataset) -> LeaveOneOut:
     def eval_set(cut: int) -> EvalSet:
         histories = [data.items[starts[u] : ends[u] - cut] for u in evaluated]
         kinds = [data.kind_codes[starts[u] : ends[u] - cut] for u in evaluated]
-        targets = [data.items[ends[u] - cut : ends[u] - cut + 1].astype(np.int64) for u in evaluated]
+        targets = [
+            data.items[ends[u] - cut : ends[u] - cut + 1].astype(np.int64) for u in evaluated
+        ]
         return EvalSet(UserBatch(evaluated.astype(np.int64), histories, kinds), targets)
 
     return LeaveOneOut(train=train, valid=eval_set(2), test=eval_set(1), train_valid=train_valid)

@@ -60,7 +60,7 @@ def ranking_metrics(
     n_targets = metrics.target_counts(targets)
     has = n_targets > 0
     rec_items, n_targets = rec_items[has], n_targets[has]
-    hits = metrics.hit_matrix(rec_items, [t for t, h in zip(targets, has) if h])
+    hits = metrics.hit_matrix(rec_items, [t for t, h in zip(targets, has, strict=True) if h])
     top = max(ks)
     if rec_items.shape[1] < top:
         raise ValueError(f"need at least {top} recommendations per user, got {rec_items.shape[1]}")
@@ -73,7 +73,9 @@ def ranking_metrics(
     lists = rec_items[:, :top]
     if train is not None:
         result[f"coverage_at_{top}"] = metrics.catalogue_coverage(lists, train.n_items)
-        result[f"novelty_at_{top}"] = float(metrics.novelty(lists, train.item_counts, train.n_users).mean())
+        result[f"novelty_at_{top}"] = float(
+            metrics.novelty(lists, train.item_counts, train.n_users).mean()
+        )
     if item_vectors is not None:
         diversity = metrics.intra_list_diversity(lists, item_vectors=item_vectors)
         result[f"diversity_at_{top}"] = float(diversity.mean())
@@ -91,5 +93,7 @@ def evaluate(
     item_vectors: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Rank the full catalogue for every user of `eval_set` and average the metrics."""
-    rec_items = rank(model, eval_set.users, max(ks), exclude_seen=exclude_seen, batch_size=batch_size)
+    rec_items = rank(
+        model, eval_set.users, max(ks), exclude_seen=exclude_seen, batch_size=batch_size
+    )
     return ranking_metrics(rec_items, eval_set.targets, ks, train=train, item_vectors=item_vectors)

@@ -51,7 +51,9 @@ def rss_mb() -> float:
 def machine() -> dict[str, Any]:
     return {
         "cpu_count": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
@@ -75,7 +77,11 @@ def _cell(row: Mapping[str, Any], column: str) -> str:
     if isinstance(value, float):
         text = f"{value:.4f}" if abs(value) < 10 else f"{value:,.1f}"
         std = row.get(f"{column}_std")
-        return f"{text} ± {std:.4f}" if isinstance(std, float) and std > 0 and abs(value) < 10 else text
+        return (
+            f"{text} ± {std:.4f}"
+            if isinstance(std, float) and std > 0 and abs(value) < 10
+            else text
+        )
     return str(value)
 
 
@@ -96,16 +102,27 @@ def print_report(
         table.add_row(*(_cell(row, c) for c in columns))
     if published:
         table.add_section()
-        table.add_row(f"[dim]published / reference (not measured by this run)[/dim]", *[""] * (len(columns) - 1))
+        table.add_row(
+            "[dim]published / reference (not measured by this run)[/dim]",
+            *[""] * (len(columns) - 1),
+        )
         for row in published:
             table.add_row(*(f"[dim]{_cell(row, c)}[/dim]" for c in columns))
     console.print(table)
     for key, value in protocol.items():
-        console.print(f"[bold]{key}[/bold]: {value if not isinstance(value, dict) else json.dumps(value)}")
+        console.print(
+            f"[bold]{key}[/bold]: {value if not isinstance(value, dict) else json.dumps(value)}"
+        )
 
 
-def write_json(path: str | Path, protocol: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> None:
+def write_json(
+    path: str | Path, protocol: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
+) -> None:
     Path(path).write_text(
-        json.dumps({"protocol": dict(protocol), "rows": [dict(r) for r in rows]}, indent=1, ensure_ascii=False),
+        json.dumps(
+            {"protocol": dict(protocol), "rows": [dict(r) for r in rows]},
+            indent=1,
+            ensure_ascii=False,
+        ),
         encoding="utf-8",
     )

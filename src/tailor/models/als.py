@@ -43,7 +43,9 @@ class ALS(HistoryModel):
     def _fit(self, data: Dataset) -> None:
         matrix = self._train_matrix(data)
         solver = self._new_solver()
-        with threadpool_limits(1, "blas"):  # implicit parallelises itself; nested BLAS threads thrash
+        with threadpool_limits(
+            1, "blas"
+        ):  # implicit parallelises itself; nested BLAS threads thrash
             solver.fit(matrix, show_progress=False)
         self.item_factors_ = np.ascontiguousarray(solver.item_factors, dtype=np.float32)
         self._solver = None
@@ -69,8 +71,12 @@ class ALS(HistoryModel):
         p = self.params
         with threadpool_limits(1, "blas"):
             return AlternatingLeastSquares(
-                factors=p.factors, regularization=p.regularization, alpha=p.alpha,
-                iterations=p.iterations, random_state=p.random_state, num_threads=p.num_threads,
+                factors=p.factors,
+                regularization=p.regularization,
+                alpha=p.alpha,
+                iterations=p.iterations,
+                random_state=p.random_state,
+                num_threads=p.num_threads,
             )
 
     def _ready_solver(self) -> Any:

@@ -39,8 +39,9 @@ class EASE(HistoryModel):
         if data.n_items > self.params.max_items:
             gb = 4 * data.n_items**2 / 1e9
             raise UnsupportedError(
-                f"EASE needs a dense {data.n_items:,} x {data.n_items:,} inverse (~{gb:.1f} GB per copy) "
-                f"and max_items is {self.params.max_items:,}: raise max_items or use itemknn/als"
+                f"EASE needs a dense {data.n_items:,} x {data.n_items:,} inverse "
+                f"(~{gb:.1f} GB per copy) and max_items is {self.params.max_items:,}: "
+                "raise max_items or use itemknn/als"
             )
         matrix = self._train_matrix(data)
         gram = (matrix.T @ matrix).toarray().astype(np.float32)

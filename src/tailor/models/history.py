@@ -30,7 +30,9 @@ class HistoryModel(Recommender):
     def _remember_weights(self, data: Dataset) -> None:
         self.kind_weights_ = np.asarray(data.kind_weights, dtype=np.float32)
         self.default_weight_ = (
-            float(data.kind_weights[data.kinds.index(DEFAULT_KIND)]) if DEFAULT_KIND in data.kinds else 1.0
+            float(data.kind_weights[data.kinds.index(DEFAULT_KIND)])
+            if DEFAULT_KIND in data.kinds
+            else 1.0
         )
 
     def _train_matrix(self, data: Dataset) -> sp.csr_matrix:

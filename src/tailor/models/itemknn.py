@@ -36,7 +36,9 @@ class ItemKNN(HistoryModel):
         )
 
     def _score(self, users: UserBatch) -> np.ndarray:
-        return np.asarray((self._history_matrix(users) @ self.similarity_).todense(), dtype=np.float32)
+        return np.asarray(
+            (self._history_matrix(users) @ self.similarity_).todense(), dtype=np.float32
+        )
 
     def _similar(self, items: np.ndarray) -> np.ndarray:
         return self.similarity_[items].toarray()

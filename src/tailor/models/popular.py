@@ -81,5 +81,7 @@ class Trending(_ItemPrior):
                 weights[age_days > self.params.window_fraction * span_days] = 0.0
             if self.params.half_life_days is not None:
                 weights *= 0.5 ** (age_days / self.params.half_life_days)
-        scores = np.bincount(data.items, weights=np.clip(weights, 0.0, None), minlength=data.n_items)
+        scores = np.bincount(
+            data.items, weights=np.clip(weights, 0.0, None), minlength=data.n_items
+        )
         self.scores_ = scores.astype(np.float32)
