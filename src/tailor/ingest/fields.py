@@ -26,6 +26,7 @@ SECONDS_BELOW = 1e11
 MAX_TS_MS = 7_258_118_400_000  # 2200-01-01T00:00:00Z: later values are almost surely wrong units
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
+_DTYPE_NAMES = {"i": "int", "u": "int", "f": "float", "b": "bool", "M": "datetime", "m": "timedelta"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ def normalise(col: pd.Series) -> pd.Series:
     if col.dtype != object:
         return col
     inferred = pd.api.types.infer_dtype(col, skipna=True)
+    if inferred == "empty" and col.map(lambda v: isinstance(v, float)).any():
+        return col  # a NaN sent on purpose, which the numeric checks reject
     if inferred in ("string", "empty"):
         return col.astype("str")
     if inferred == "integer":
@@ -128,7 +131,8 @@ def _stringify(col: pd.Series, field: str, problems: Problems, allow_int: bool) 
         problems.add(col.notna() & ~whole, field, f"must be {expected}")
         return _ints_to_str(col.where(whole))
     if col.dtype != object:
-        problems.add(col.notna(), field, f"must be {expected}, got {col.dtype}")
+        got = _DTYPE_NAMES.get(col.dtype.kind, str(col.dtype))
+        problems.add(col.notna(), field, f"must be {expected}, got {got}")
         return pd.Series(pd.NA, index=col.index, dtype="str")
     is_str = _instances(col, (str,))
     is_int = _instances(col, (int, np.integer)) if allow_int else np.zeros(len(col), dtype=bool)
@@ -200,8 +204,9 @@ def number_column(
         problems.add(col.notna(), field, "must be a number, got str")
         nums = pd.Series(np.nan, index=col.index)
     elif isinstance(col.dtype, pd.StringDtype):
-        nums = pd.to_numeric(col.str.strip(), errors="coerce").astype("float64")
-        problems.add(col.notna() & nums.isna(), field, _shown("not a number"), col)
+        texts = col.mask(_blank(col)).str.strip()
+        nums = pd.to_numeric(texts, errors="coerce").astype("float64")
+        problems.add(texts.notna() & nums.isna(), field, _shown("not a number"), col)
     else:
         nums = _numbers_from_object(col.astype(object), field, problems, parse_strings)
     values = nums.to_numpy(dtype="float64", na_value=np.nan)
