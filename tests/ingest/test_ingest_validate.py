@@ -134,7 +134,7 @@ def test_chinese_and_emoji_ids_round_trip():
 
 def test_non_object_records_are_rejected():
     v = events("junk", {"user_id": "u", "item_id": "i", "kind": "view"})
-    assert (0, "record") in reasons(v) and len(v.frame) == 1
+    assert reasons(v) == {(0, "record"): "must be a JSON object"} and len(v.frame) == 1
 
 
 def test_text_values_from_files_are_parsed_when_asked():

@@ -42,13 +42,19 @@ class Problems:
     def __init__(self, n_rows: int) -> None:
         self.n_rows = n_rows
         self._parts: list[tuple[np.ndarray, str, str | np.ndarray]] = []
+        self._settled = np.zeros(n_rows, dtype=bool)
+
+    def settle(self, mask: np.ndarray, field: str, reason: str) -> None:
+        """Reject these rows with one reason and report nothing more about them."""
+        self.add(mask, field, reason)
+        self._settled |= mask
 
     def add(
         self, mask: np.ndarray | pd.Series, field: str, reason: str | Callable[[Any], str],
         values: pd.Series | None = None,
     ) -> None:
         """Reject the rows in `mask`; a callable reason is applied to each rejected row's value."""
-        rows = np.flatnonzero(np.asarray(mask, dtype=bool))
+        rows = np.flatnonzero(np.asarray(mask, dtype=bool) & ~self._settled)
         if len(rows) == 0:
             return
         if isinstance(reason, str):

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable, Iterator, Mapping
+from itertools import islice
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from tailor.errors import InvalidInputError
+from tailor.ingest.validate import Records
 from tailor.ingest.writer import ImportReport, Table, write_batch
 from tailor.settings import IngestSettings
 from tailor.store.base import Store
@@ -89,19 +92,34 @@ def _csv_chunks(path: Path, fmt: Format, table: Table, mapping: Mapping[str, str
         yield from _rebatch((b.to_pandas() for b in reader), chunk_rows, columns)
 
 
+def _json_record(line: bytes) -> Any:
+    """The parsed line; an unparsable line stays text, which the validator rejects as a record."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return line.decode("utf-8", errors="replace")
+
+
+def _renamed(records: list[Any], columns: dict[str, str]) -> list[Any]:
+    return [{columns[k]: v for k, v in r.items() if k in columns} if isinstance(r, dict) else r
+            for r in records]
+
+
 def _jsonl_chunks(path: Path, table: Table, mapping: Mapping[str, str] | None,
-                  chunk_rows: int) -> Iterator[pd.DataFrame]:
+                  chunk_rows: int) -> Iterator[list[Any]]:
+    """Lists of records (the same path as HTTP input: a JSON null and a NaN stay distinct)."""
     opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        reader = pd.read_json(
-            handle, lines=True, chunksize=chunk_rows, dtype=False, convert_dates=False
-        )
-        for number, chunk in enumerate(reader):
-            available = [str(c) for c in chunk.columns]
-            if number > 0:  # records may leave keys out; the mapping was checked on the first chunk
-                available += [s for s in (mapping or {}).values() if s not in available]
-            columns = source_columns(table, available, mapping)
-            yield chunk.reindex(columns=list(columns)).rename(columns=columns)
+    columns: dict[str, str] | None = None
+    with opener(path, "rb") as handle:
+        while lines := list(islice(handle, chunk_rows)):
+            records = [_json_record(line) for line in lines if line.strip()]
+            if columns is None:  # the mapping is checked against the keys of the first chunk
+                keys = dict.fromkeys(k for r in records if isinstance(r, dict) for k in r)
+                columns = source_columns(table, list(keys), mapping)
+                for name in COLUMNS[table]:  # a key absent from the first chunk may come later
+                    if name not in columns.values() and name not in (mapping or {}):
+                        columns[name] = name
+            yield _renamed(records, columns)
 
 
 def _parquet_chunks(path: Path, table: Table, mapping: Mapping[str, str] | None,
@@ -130,8 +148,9 @@ def _rebatch(frames: Iterator[pd.DataFrame], chunk_rows: int,
 def read_chunks(
     path: str | Path, table: Table, *, mapping: Mapping[str, str] | None = None,
     fmt: Format | None = None, chunk_rows: int = 200_000,
-) -> Iterator[pd.DataFrame]:
-    """The file as frames of canonical columns (raw values, not yet validated)."""
+) -> Iterator[Records]:
+    """The file in chunks with canonical column names (raw values, not yet validated): frames for
+    CSV and Parquet, lists of records for JSONL."""
     path = Path(path)
     if not path.exists():
         raise InvalidInputError(f"file not found: {path}")

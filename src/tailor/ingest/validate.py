@@ -67,7 +67,7 @@ class _Input:
             self.frame = _frame_of_records(records)
             self.problems = Problems(len(self.frame))
             not_object = np.array([not isinstance(r, Mapping) for r in records], dtype=bool)
-            self.problems.add(not_object, "record", "must be a JSON object")
+            self.problems.settle(not_object, "record", "must be a JSON object")
         known = ", ".join(columns)
         for name in self.frame.columns:
             if name not in columns:
