@@ -300,7 +300,7 @@ def simulate_events(rng: np.random.Generator, pop: Population, cat: Catalogue, s
     _reviews(rng, pop, purchases, events, end_ms)
     item, ts = events.column("item"), events.column("ts")
     created = np.where(item >= 0, cat.created_at[np.maximum(item, 0)], 0)
-    order = np.flatnonzero((ts < end_ms) & (ts >= created))
+    order = np.flatnonzero((ts >= start_ms) & (ts < end_ms) & (ts >= created))
     order = order[np.argsort(ts[order], kind="stable")]
     column = {name: events.column(name)[order] for name in events.parts[0]}
     ids = pc.binary_join_element_wise(
