@@ -35,9 +35,21 @@ def test_csv_import_with_mapping_reports_file_rows(tmp_path, store):
     path = tmp_path / "events.csv"
     write_events_csv(path)
     seen = []
-    report = import_file(store, "events", path, settings=SETTINGS, mapping=MAPPING,
-                         chunk_rows=2, progress=seen.append)
-    assert (report.rows_read, report.rows_written, report.rows_rejected, report.duplicates) == (5, 2, 2, 1)
+    report = import_file(
+        store,
+        "events",
+        path,
+        settings=SETTINGS,
+        mapping=MAPPING,
+        chunk_rows=2,
+        progress=seen.append,
+    )
+    assert (report.rows_read, report.rows_written, report.rows_rejected, report.duplicates) == (
+        5,
+        2,
+        2,
+        1,
+    )
     assert [(r.row, r.field) for r in report.rejections] == [(2, "item_id"), (5, "ts")]
     assert seen[-1] == 5 and seen == sorted(seen)
     stored = store.events().sort_values("user_id")
@@ -58,7 +70,13 @@ def test_reimporting_a_file_writes_nothing_new(tmp_path, store):
 def test_jsonl_and_gzip(tmp_path, store):
     records = [
         {"user": "u1", "item_id": "i1", "kind": "view", "ts": 1_700_000_000_000, "junk": {"a": 1}},
-        {"user": "u2", "item_id": "i2", "kind": "rating", "value": 4.5, "ts": "2026-01-01T08:00:00+08:00"},
+        {
+            "user": "u2",
+            "item_id": "i2",
+            "kind": "rating",
+            "value": 4.5,
+            "ts": "2026-01-01T08:00:00+08:00",
+        },
         {"user": "u3", "item_id": "i3", "kind": "rating", "value": "high"},
     ]
     text = "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n{not json\n"
@@ -69,24 +87,30 @@ def test_jsonl_and_gzip(tmp_path, store):
     assert (report.rows_written, report.rows_rejected) == (2, 2)
     # JSON keeps its types, so a string value is wrong; an unparsable line is a bad record
     assert [(r.row, r.field) for r in report.rejections][:2] == [(3, "value"), (4, "record")]
-    zipped_report = import_file(store, "events", zipped, settings=SETTINGS, mapping={"user_id": "user"})
+    zipped_report = import_file(
+        store, "events", zipped, settings=SETTINGS, mapping={"user_id": "user"}
+    )
     assert zipped_report.duplicates == 2 and store.counts()["events"] == 2
 
 
 def test_parquet_items(tmp_path, store):
-    frame = pd.DataFrame({
-        "sku": ["a", "b", "c"],
-        "name": ["保湿面霜 Face cream", "Serum 精华", "Bad"],
-        "category": ["美妆/护肤", "美妆/护肤", None],
-        "price": [99.0, 199.5, -3.0],
-        "stock": [3, 0, 1],
-        "tags": [["new"], [], ["x"]],
-        "created_at": pd.to_datetime(["2026-01-01", "2025-06-01", "2025-01-01"], utc=True),
-        "hidden": [False, True, False],
-    })
+    frame = pd.DataFrame(
+        {
+            "sku": ["a", "b", "c"],
+            "name": ["保湿面霜 Face cream", "Serum 精华", "Bad"],
+            "category": ["美妆/护肤", "美妆/护肤", None],
+            "price": [99.0, 199.5, -3.0],
+            "stock": [3, 0, 1],
+            "tags": [["new"], [], ["x"]],
+            "created_at": pd.to_datetime(["2026-01-01", "2025-06-01", "2025-01-01"], utc=True),
+            "hidden": [False, True, False],
+        }
+    )
     path = tmp_path / "items.parquet"
     frame.to_parquet(path)
-    report = import_file(store, "items", path, settings=SETTINGS, mapping={"item_id": "sku", "title": "name"})
+    report = import_file(
+        store, "items", path, settings=SETTINGS, mapping={"item_id": "sku", "title": "name"}
+    )
     assert (report.rows_written, report.rows_rejected) == (2, 1)
     assert report.rejections[0].row == 3 and report.rejections[0].field == "price"
     items = store.items().set_index("item_id")
@@ -96,8 +120,11 @@ def test_parquet_items(tmp_path, store):
 
 def test_csv_items_parse_lists_and_objects(tmp_path, store):
     path = tmp_path / "items.csv"
-    path.write_text('item_id,title,price,stock,tags,attributes,created_at\n'
-                    'a,Cream,9.5,2,new|sale,"{""size"": ""50ml""}",1700000000\n', encoding="utf-8")
+    path.write_text(
+        "item_id,title,price,stock,tags,attributes,created_at\n"
+        'a,Cream,9.5,2,new|sale,"{""size"": ""50ml""}",1700000000\n',
+        encoding="utf-8",
+    )
     report = import_file(store, "items", path, settings=SETTINGS)
     assert report.rows_written == 1, report.rejections
     item = store.items().iloc[0]

@@ -53,8 +53,11 @@ def test_sizes_ids_and_time_window(shop):
 def test_the_shop_passes_validation_untouched(shop):
     settings = IngestSettings()
     assert set(shop.events["kind"]) <= set(DEFAULT_EVENT_WEIGHTS)
-    for validate, frame in ((validate_events, shop.events), (validate_items, shop.items),
-                            (validate_users, shop.users)):
+    for validate, frame in (
+        (validate_events, shop.events),
+        (validate_items, shop.items),
+        (validate_users, shop.users),
+    ):
         validated = validate(frame, settings)
         assert validated.rejected == [] and validated.duplicates == 0
         assert len(validated.frame) == len(frame)
@@ -76,16 +79,22 @@ def test_catalogue_is_bilingual_with_a_three_level_tree(shop):
 def test_purchases_are_preceded_by_a_view_of_the_item(shop):
     events = shop.events
     first_view = events[events["kind"] == "view"].groupby(["user_id", "item_id"])["ts"].min()
-    purchases = events[events["kind"] == "purchase"].join(first_view.rename("viewed"),
-                                                          on=["user_id", "item_id"])
+    purchases = events[events["kind"] == "purchase"].join(
+        first_view.rename("viewed"), on=["user_id", "item_id"]
+    )
     assert len(purchases) > 300
     assert (purchases["viewed"] < purchases["ts"]).mean() > 0.95
 
 
 def test_the_planted_successor_dominates_consecutive_views(shop):
-    views = shop.events[shop.events["kind"] == "view"].sort_values(["session_id", "ts"], kind="stable")
+    views = shop.events[shop.events["kind"] == "view"].sort_values(
+        ["session_id", "ts"], kind="stable"
+    )
     same_session = views["session_id"].to_numpy()[1:] == views["session_id"].to_numpy()[:-1]
-    prev, nxt = views["item_id"].to_numpy()[:-1][same_session], views["item_id"].to_numpy()[1:][same_session]
+    prev, nxt = (
+        views["item_id"].to_numpy()[:-1][same_session],
+        views["item_id"].to_numpy()[1:][same_session],
+    )
     hits = np.mean([shop.truth.successor[p] == n for p, n in zip(prev, nxt)])
     assert 0.35 < hits < 0.6  # planted with probability 0.45; chance is about 1/70
     # and a model of first-order transitions would find it as the top next item
@@ -104,7 +113,7 @@ def test_views_follow_taste_and_purchases_follow_propensity(shop):
     u = views["user_id"].map(user_index).to_numpy()
     leaf = views["item_id"].map(leaf_of).map(leaf_index).to_numpy()
     assert truth.taste[u, leaf].mean() > 3 / len(truth.leaves)  # uniform browsing would give 1/24
-    counts = events.pivot_table(index="user_id", columns="kind", values="ts", aggfunc="count").fillna(0)
+    counts = events.groupby(["user_id", "kind"]).size().unstack(fill_value=0)
     active = counts[counts["view"] >= 30]
     rate = active["purchase"] / active["view"]
     propensity = pd.Series(truth.purchase_propensity, index=shop.users["user_id"]).loc[active.index]
@@ -113,7 +122,9 @@ def test_views_follow_taste_and_purchases_follow_propensity(shop):
 
 def test_consumables_are_bought_again_at_their_period(shop):
     events = shop.events
-    purchases = events[events["kind"] == "purchase"].merge(shop.items[["item_id", "category"]], on="item_id")
+    purchases = events[events["kind"] == "purchase"].merge(
+        shop.items[["item_id", "category"]], on="item_id"
+    )
     periods = purchases["category"].map(shop.truth.repurchase_days)
     repeat = purchases[periods.notna()].sort_values("ts").groupby(["user_id", "item_id"])
     gaps = repeat["ts"].diff().dropna() / 86_400_000
@@ -135,7 +146,10 @@ def test_review_text_agrees_with_the_rating(shop):
 
 def test_searches_carry_queries_in_both_languages(shop):
     queries = shop.events.loc[shop.events["kind"] == "search", "query"]
-    assert queries.notna().all() and shop.events.loc[shop.events["kind"] == "search", "item_id"].isna().all()
+    assert (
+        queries.notna().all()
+        and shop.events.loc[shop.events["kind"] == "search", "item_id"].isna().all()
+    )
     chinese = queries.map(lambda q: bool(re.search(r"[\u4e00-\u9fff]", q)))
     assert 0.4 < chinese.mean() < 0.9
 

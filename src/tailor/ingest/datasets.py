@@ -36,6 +36,7 @@ _UNKNOWN_BRAND = "Unknown"
 
 # ---- sequential format (Amazon, MovieLens sequences) --------------------------------------------
 
+
 def read_sequences(path: str | Path) -> dict[str, list[str]]:
     """`user item1 item2 ...` per line, in time order -> {user: [items]} in file order."""
     sequences: dict[str, list[str]] = {}
@@ -49,15 +50,21 @@ def read_sequences(path: str | Path) -> dict[str, list[str]]:
 
 def sequence_events(sequences: dict[str, list[str]], kind: str) -> pd.DataFrame:
     """Events of one kind with synthetic increasing timestamps per user (see module docstring)."""
-    lengths = np.fromiter((len(s) for s in sequences.values()), dtype=np.int64, count=len(sequences))
+    lengths = np.fromiter(
+        (len(s) for s in sequences.values()), dtype=np.int64, count=len(sequences)
+    )
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
     position = np.arange(int(lengths.sum()), dtype=np.int64) - starts
-    return pd.DataFrame({
-        "user_id": pd.Series(np.repeat(np.array(list(sequences), dtype=object), lengths), dtype="str"),
-        "item_id": pd.Series([i for seq in sequences.values() for i in seq], dtype="str"),
-        "kind": kind,
-        "ts": SEQUENCE_EPOCH_MS + position * SEQUENCE_STEP_MS,
-    })
+    return pd.DataFrame(
+        {
+            "user_id": pd.Series(
+                np.repeat(np.array(list(sequences), dtype=object), lengths), dtype="str"
+            ),
+            "item_id": pd.Series([i for seq in sequences.values() for i in seq], dtype="str"),
+            "kind": kind,
+            "ts": SEQUENCE_EPOCH_MS + position * SEQUENCE_STEP_MS,
+        }
+    )
 
 
 def _item_text_records(path: str | Path) -> list[dict]:
@@ -67,7 +74,9 @@ def _item_text_records(path: str | Path) -> list[dict]:
 
 def read_item_text(path: str | Path) -> dict[str, str]:
     """{item_id: title} from an item-text JSONL file (`{"item_id", "title", "attributes"}`)."""
-    return {str(r["item_id"]): html.unescape(r.get("title") or "") for r in _item_text_records(path)}
+    return {
+        str(r["item_id"]): html.unescape(r.get("title") or "") for r in _item_text_records(path)
+    }
 
 
 def _brand_and_category(attributes: list[list[str]]) -> tuple[list[str | None], list[str | None]]:
@@ -79,7 +88,7 @@ def _brand_and_category(attributes: list[list[str]]) -> tuple[list[str | None], 
     for attrs in attributes:
         has_brand = bool(attrs) and attrs[0] not in later
         brand = attrs[0] if has_brand and attrs[0] != _UNKNOWN_BRAND else None
-        path = [a.replace(CATEGORY_SEPARATOR, "&") for a in attrs[1 if has_brand else 0:]]
+        path = [a.replace(CATEGORY_SEPARATOR, "&") for a in attrs[1 if has_brand else 0 :]]
         brands.append(brand)
         categories.append(CATEGORY_SEPARATOR.join(path) or None)
     return brands, categories
@@ -90,13 +99,15 @@ def amazon_items(text_path: str | Path) -> pd.DataFrame:
     records = _item_text_records(text_path)
     attributes = [[html.unescape(a) for a in r.get("attributes") or []] for r in records]
     brands, categories = _brand_and_category(attributes)
-    return pd.DataFrame({
-        "item_id": pd.Series([str(r["item_id"]) for r in records], dtype="str"),
-        "title": pd.Series([html.unescape(r.get("title") or "") for r in records], dtype="str"),
-        "brand": pd.Series(brands, dtype="str"),
-        "category": pd.Series(categories, dtype="str"),
-        "attributes": [{"asin": r["asin"]} if r.get("asin") else {} for r in records],
-    })
+    return pd.DataFrame(
+        {
+            "item_id": pd.Series([str(r["item_id"]) for r in records], dtype="str"),
+            "title": pd.Series([html.unescape(r.get("title") or "") for r in records], dtype="str"),
+            "brand": pd.Series(brands, dtype="str"),
+            "category": pd.Series(categories, dtype="str"),
+            "attributes": [{"asin": r["asin"]} if r.get("asin") else {} for r in records],
+        }
+    )
 
 
 def amazon_frames(
@@ -108,6 +119,7 @@ def amazon_frames(
 
 
 # ---- MovieLens-1M -------------------------------------------------------------------------------
+
 
 def _dat_lines(path: Path) -> list[list[str]]:
     with open(path, encoding="latin-1") as handle:
@@ -122,13 +134,23 @@ def movielens_ratings(path: str | Path) -> pd.DataFrame:
         parse_options=pacsv.ParseOptions(delimiter=":"),
         convert_options=pacsv.ConvertOptions(
             include_columns=["f0", "f2", "f4", "f6"],
-            column_types={"f0": pa.string(), "f2": pa.string(), "f4": pa.float64(), "f6": pa.int64()},
+            column_types={
+                "f0": pa.string(),
+                "f2": pa.string(),
+                "f4": pa.float64(),
+                "f6": pa.int64(),
+            },
         ),
     ).to_pandas()
-    return pd.DataFrame({
-        "user_id": table["f0"], "item_id": table["f2"], "kind": "rating",
-        "ts": table["f6"] * 1000, "value": table["f4"],
-    })
+    return pd.DataFrame(
+        {
+            "user_id": table["f0"],
+            "item_id": table["f2"],
+            "kind": "rating",
+            "ts": table["f6"] * 1000,
+            "value": table["f4"],
+        }
+    )
 
 
 def movielens_frames(directory: str | Path) -> Frames:
@@ -148,23 +170,28 @@ def movielens_frames(directory: str | Path) -> Frames:
     if (directory / "movies.dat").exists():
         movies = _dat_lines(directory / "movies.dat")
         genres = [m[2].split("|") if len(m) > 2 and m[2] else [] for m in movies]
-        frames["items"] = pd.DataFrame({
-            "item_id": pd.Series([m[0] for m in movies], dtype="str"),
-            "title": pd.Series([m[1] for m in movies], dtype="str"),
-            "category": pd.Series([g[0] if g else None for g in genres], dtype="str"),
-            "tags": genres,
-        })
+        frames["items"] = pd.DataFrame(
+            {
+                "item_id": pd.Series([m[0] for m in movies], dtype="str"),
+                "title": pd.Series([m[1] for m in movies], dtype="str"),
+                "category": pd.Series([g[0] if g else None for g in genres], dtype="str"),
+                "tags": genres,
+            }
+        )
     if (directory / "users.dat").exists():
         fields = ("gender", "age", "occupation", "zip")
         users = _dat_lines(directory / "users.dat")
-        frames["users"] = pd.DataFrame({
-            "user_id": pd.Series([u[0] for u in users], dtype="str"),
-            "attributes": [dict(zip(fields, u[1:])) for u in users],
-        })
+        frames["users"] = pd.DataFrame(
+            {
+                "user_id": pd.Series([u[0] for u in users], dtype="str"),
+                "attributes": [dict(zip(fields, u[1:])) for u in users],
+            }
+        )
     return frames
 
 
 # ---- shop logs: Taobao UserBehavior, OTTO ------------------------------------------------------
+
 
 def taobao_frames(path: str | Path) -> Frames:
     """Taobao UserBehavior CSV (no header: user,item,category,behavior,timestamp in seconds)."""
@@ -176,11 +203,14 @@ def taobao_frames(path: str | Path) -> Frames:
             column_types={**{n: pa.string() for n in names[:4]}, "ts": pa.int64()}
         ),
     ).to_pandas()
-    events = pd.DataFrame({
-        "user_id": table["user_id"], "item_id": table["item_id"],
-        "kind": table["behavior"].map(lambda b: TAOBAO_KINDS.get(b, b)).astype("str"),
-        "ts": table["ts"] * 1000,
-    })
+    events = pd.DataFrame(
+        {
+            "user_id": table["user_id"],
+            "item_id": table["item_id"],
+            "kind": table["behavior"].map(lambda b: TAOBAO_KINDS.get(b, b)).astype("str"),
+            "ts": table["ts"] * 1000,
+        }
+    )
     items = table[["item_id", "category"]].drop_duplicates("item_id").reset_index(drop=True)
     return {"events": events, "items": items}
 
@@ -202,14 +232,21 @@ def otto_frames(path: str | Path) -> Frames:
             ts.extend(e["ts"] for e in events)
             kinds.extend(OTTO_KINDS.get(e["type"], e["type"]) for e in events)
     user_ids = pd.Series(users, dtype="str")
-    return {"events": pd.DataFrame({
-        "user_id": user_ids, "item_id": pd.Series(items, dtype="int64").astype("str"),
-        "kind": pd.Series(kinds, dtype="str"), "ts": np.asarray(ts, dtype=np.int64),
-        "session_id": user_ids,
-    })}
+    return {
+        "events": pd.DataFrame(
+            {
+                "user_id": user_ids,
+                "item_id": pd.Series(items, dtype="int64").astype("str"),
+                "kind": pd.Series(kinds, dtype="str"),
+                "ts": np.asarray(ts, dtype=np.int64),
+                "session_id": user_ids,
+            }
+        )
+    }
 
 
 # ---- one entry point -----------------------------------------------------------------------------
+
 
 def _amazon(path: Path) -> Frames:
     """`path` is the sequences file; `<name>_item_text.jsonl` beside it is read when present."""
@@ -227,7 +264,10 @@ DATASETS: dict[str, Callable[[Path], Frames]] = {
 
 
 def import_dataset(
-    store: Store, name: str, path: str | Path, settings: IngestSettings,
+    store: Store,
+    name: str,
+    path: str | Path,
+    settings: IngestSettings,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Read data set `name` (one of DATASETS) from `path` and write it; a report per table in `parts`."""

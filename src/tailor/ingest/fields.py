@@ -26,7 +26,14 @@ SECONDS_BELOW = 1e11
 MAX_TS_MS = 7_258_118_400_000  # 2200-01-01T00:00:00Z: later values are almost surely wrong units
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
-_DTYPE_NAMES = {"i": "int", "u": "int", "f": "float", "b": "bool", "M": "datetime", "m": "timedelta"}
+_DTYPE_NAMES = {
+    "i": "int",
+    "u": "int",
+    "f": "float",
+    "b": "bool",
+    "M": "datetime",
+    "m": "timedelta",
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,10 @@ class Problems:
         self._settled |= mask
 
     def add(
-        self, mask: np.ndarray | pd.Series, field: str, reason: str | Callable[[Any], str],
+        self,
+        mask: np.ndarray | pd.Series,
+        field: str,
+        reason: str | Callable[[Any], str],
         values: pd.Series | None = None,
     ) -> None:
         """Reject the rows in `mask`; a callable reason is applied to each rejected row's value."""
@@ -77,7 +87,9 @@ class Problems:
         out: list[tuple[int, int, Rejection]] = []
         for order, (rows, field, reason) in enumerate(self._parts):
             reasons = [reason] * len(rows) if isinstance(reason, str) else reason.tolist()
-            out.extend((r, order, Rejection(r, field, why)) for r, why in zip(rows.tolist(), reasons))
+            out.extend(
+                (r, order, Rejection(r, field, why)) for r, why in zip(rows.tolist(), reasons)
+            )
         out.sort(key=lambda t: (t[0], t[1]))
         return [r for _, _, r in out]
 
@@ -144,12 +156,19 @@ def _stringify(col: pd.Series, field: str, problems: Problems, allow_int: bool) 
     is_int = _instances(col, (int, np.integer)) if allow_int else np.zeros(len(col), dtype=bool)
     wrong = col.notna().to_numpy() & ~is_str & ~is_int
     problems.add(wrong, field, _got(f"must be {expected}"), col)
-    out = col.where(is_str | is_int).map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
+    out = col.where(is_str | is_int).map(
+        lambda v: v if isinstance(v, str) else str(v), na_action="ignore"
+    )
     return out.astype("str")
 
 
 def id_column(
-    col: pd.Series, field: str, problems: Problems, *, max_length: int, required: np.ndarray | bool,
+    col: pd.Series,
+    field: str,
+    problems: Problems,
+    *,
+    max_length: int,
+    required: np.ndarray | bool,
     required_reason: str = "missing",
 ) -> pd.Series:
     """Ids: strings or integers (converted to str), non-empty, at most `max_length` characters."""
@@ -170,7 +189,9 @@ def text_column(col: pd.Series, field: str, problems: Problems, *, max_length: i
     return out.mask(too_long)
 
 
-def choice_column(col: pd.Series, field: str, problems: Problems, known: Iterable[str]) -> pd.Series:
+def choice_column(
+    col: pd.Series, field: str, problems: Problems, known: Iterable[str]
+) -> pd.Series:
     """A required string from a known set; the reason lists the known values."""
     known = sorted(known)
     missing = _blank(col)
@@ -181,7 +202,9 @@ def choice_column(col: pd.Series, field: str, problems: Problems, known: Iterabl
     return out.mask(unknown)
 
 
-def _numbers_from_object(col: pd.Series, field: str, problems: Problems, parse_strings: bool) -> pd.Series:
+def _numbers_from_object(
+    col: pd.Series, field: str, problems: Problems, parse_strings: bool
+) -> pd.Series:
     is_num = _instances(col, (int, float, np.integer, np.floating))
     is_str = _instances(col, (str,))
     present = col.notna().to_numpy()
@@ -197,8 +220,13 @@ def _numbers_from_object(col: pd.Series, field: str, problems: Problems, parse_s
 
 
 def number_column(
-    col: pd.Series, field: str, problems: Problems, *, parse_strings: bool,
-    minimum: float | None = None, integer: bool = False,
+    col: pd.Series,
+    field: str,
+    problems: Problems,
+    *,
+    parse_strings: bool,
+    minimum: float | None = None,
+    integer: bool = False,
 ) -> pd.Series:
     """Numbers as float64 (Int64 when `integer`), missing as NA; NaN in a float column means missing."""
     if pd.api.types.is_bool_dtype(col.dtype):
@@ -252,10 +280,16 @@ def _datetimes_to_ms(col: pd.Series) -> pd.Series:
 def _timestamps_from_object(col: pd.Series, field: str, problems: Problems) -> pd.Series:
     is_num = _instances(col, (int, float, np.integer, np.floating))
     is_str = _instances(col, (str,))
-    is_time = col.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "isoformat"))
+    is_time = col.map(
+        lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "isoformat")
+    )
     is_time = is_time.to_numpy(dtype=bool) & ~is_str & ~is_num
-    problems.add(col.notna().to_numpy() & ~(is_num | is_str | is_time), field,
-                 _got("must be epoch seconds/ms or an ISO-8601 string"), col)
+    problems.add(
+        col.notna().to_numpy() & ~(is_num | is_str | is_time),
+        field,
+        _got("must be epoch seconds/ms or an ISO-8601 string"),
+        col,
+    )
     ms = _epoch_to_ms(pd.to_numeric(col.where(is_num), errors="coerce").astype("float64"))
     ms = ms.fillna(_iso_to_ms(col.where(is_str).astype("str")))
     if is_time.any():
@@ -282,11 +316,15 @@ def timestamp_column(col: pd.Series, field: str, problems: Problems) -> pd.Serie
     unparsed = present & ms.isna().to_numpy() & ~problems.mask(field)
     problems.add(unparsed, field, _shown("not a timestamp (use epoch seconds/ms or ISO-8601)"), col)
     out_of_range = ((ms < 0) | (ms >= MAX_TS_MS) | np.isinf(ms)).to_numpy(dtype=bool)
-    problems.add(out_of_range, field, "out of range (1970..2200); epoch seconds or milliseconds expected")
+    problems.add(
+        out_of_range, field, "out of range (1970..2200); epoch seconds or milliseconds expected"
+    )
     return ms.mask(out_of_range).astype("Int64")
 
 
-def flag_column(col: pd.Series, field: str, problems: Problems, *, parse_strings: bool) -> pd.Series:
+def flag_column(
+    col: pd.Series, field: str, problems: Problems, *, parse_strings: bool
+) -> pd.Series:
     """Booleans; missing means False."""
     if pd.api.types.is_bool_dtype(col.dtype):
         return col.fillna(False).astype(bool)
@@ -309,8 +347,11 @@ def _as_tags(value: Any, parse_strings: bool) -> list[str] | None:
     return None
 
 
-def tags_column(col: pd.Series, field: str, problems: Problems, *, parse_strings: bool) -> pd.Series:
+def tags_column(
+    col: pd.Series, field: str, problems: Problems, *, parse_strings: bool
+) -> pd.Series:
     """Lists of strings (a CSV cell may hold a JSON array or `a|b|c`); missing means []."""
+
     def convert(value: Any) -> list[str] | None:
         try:
             return _as_tags(value, parse_strings)
@@ -324,8 +365,11 @@ def tags_column(col: pd.Series, field: str, problems: Problems, *, parse_strings
     return tags.map(lambda t: t if isinstance(t, list) else [])
 
 
-def mapping_column(col: pd.Series, field: str, problems: Problems, *, parse_strings: bool) -> pd.Series:
+def mapping_column(
+    col: pd.Series, field: str, problems: Problems, *, parse_strings: bool
+) -> pd.Series:
     """JSON objects (dicts with string keys; a CSV cell holds JSON text); missing means {}."""
+
     def convert(value: Any) -> dict[str, Any] | None:
         if parse_strings and isinstance(value, str):
             try:
@@ -342,7 +386,9 @@ def mapping_column(col: pd.Series, field: str, problems: Problems, *, parse_stri
     return out.map(lambda d: d if isinstance(d, dict) else {})
 
 
-def category_column(col: pd.Series, field: str, problems: Problems, *, max_length: int) -> pd.Series:
+def category_column(
+    col: pd.Series, field: str, problems: Problems, *, max_length: int
+) -> pd.Series:
     """A category path `top/sub/leaf`: blanks around separators and empty levels are removed."""
     texts = text_column(col, field, problems, max_length=max_length)
     parts = texts.str.split(CATEGORY_SEPARATOR)

@@ -30,11 +30,18 @@ from tailor.types import EVENT_COLUMNS, ITEM_COLUMNS, USER_COLUMNS
 
 Format = Literal["csv", "tsv", "jsonl", "parquet"]
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "events": EVENT_COLUMNS, "items": ITEM_COLUMNS, "users": USER_COLUMNS,
+    "events": EVENT_COLUMNS,
+    "items": ITEM_COLUMNS,
+    "users": USER_COLUMNS,
 }
 _SUFFIXES: dict[str, Format] = {
-    ".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-    ".parquet": "parquet", ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 
 
@@ -75,8 +82,9 @@ def source_columns(
     return chosen
 
 
-def _csv_chunks(path: Path, fmt: Format, table: Table, mapping: Mapping[str, str] | None,
-                chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _csv_chunks(
+    path: Path, fmt: Format, table: Table, mapping: Mapping[str, str] | None, chunk_rows: int
+) -> Iterator[pd.DataFrame]:
     delimiter = "\t" if fmt == "tsv" else ","
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     with pa.input_stream(str(path), compression="detect") as stream:
@@ -101,12 +109,15 @@ def _json_record(line: bytes) -> Any:
 
 
 def _renamed(records: list[Any], columns: dict[str, str]) -> list[Any]:
-    return [{columns[k]: v for k, v in r.items() if k in columns} if isinstance(r, dict) else r
-            for r in records]
+    return [
+        {columns[k]: v for k, v in r.items() if k in columns} if isinstance(r, dict) else r
+        for r in records
+    ]
 
 
-def _jsonl_chunks(path: Path, table: Table, mapping: Mapping[str, str] | None,
-                  chunk_rows: int) -> Iterator[list[Any]]:
+def _jsonl_chunks(
+    path: Path, table: Table, mapping: Mapping[str, str] | None, chunk_rows: int
+) -> Iterator[list[Any]]:
     """Lists of records (the same path as HTTP input: a JSON null and a NaN stay distinct)."""
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     columns: dict[str, str] | None = None
@@ -122,16 +133,18 @@ def _jsonl_chunks(path: Path, table: Table, mapping: Mapping[str, str] | None,
             yield _renamed(records, columns)
 
 
-def _parquet_chunks(path: Path, table: Table, mapping: Mapping[str, str] | None,
-                    chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _parquet_chunks(
+    path: Path, table: Table, mapping: Mapping[str, str] | None, chunk_rows: int
+) -> Iterator[pd.DataFrame]:
     parquet = pq.ParquetFile(path)
     columns = source_columns(table, parquet.schema_arrow.names, mapping)
     for batch in parquet.iter_batches(batch_size=chunk_rows, columns=list(columns)):
         yield batch.to_pandas().rename(columns=columns)
 
 
-def _rebatch(frames: Iterator[pd.DataFrame], chunk_rows: int,
-             columns: dict[str, str]) -> Iterator[pd.DataFrame]:
+def _rebatch(
+    frames: Iterator[pd.DataFrame], chunk_rows: int, columns: dict[str, str]
+) -> Iterator[pd.DataFrame]:
     """Join the reader's blocks into chunks of about `chunk_rows` rows, renamed to canonical names."""
     pending: list[pd.DataFrame] = []
     size = 0
@@ -146,8 +159,12 @@ def _rebatch(frames: Iterator[pd.DataFrame], chunk_rows: int,
 
 
 def read_chunks(
-    path: str | Path, table: Table, *, mapping: Mapping[str, str] | None = None,
-    fmt: Format | None = None, chunk_rows: int = 200_000,
+    path: str | Path,
+    table: Table,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    fmt: Format | None = None,
+    chunk_rows: int = 200_000,
 ) -> Iterator[Records]:
     """The file in chunks with canonical column names (raw values, not yet validated): frames for
     CSV and Parquet, lists of records for JSONL."""
@@ -165,16 +182,29 @@ def read_chunks(
 
 
 def import_file(
-    store: Store, table: Table, path: str | Path, *, settings: IngestSettings,
-    mapping: Mapping[str, str] | None = None, fmt: Format | None = None,
-    chunk_rows: int = 200_000, progress: Callable[[int], None] | None = None,
+    store: Store,
+    table: Table,
+    path: str | Path,
+    *,
+    settings: IngestSettings,
+    mapping: Mapping[str, str] | None = None,
+    fmt: Format | None = None,
+    chunk_rows: int = 200_000,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Validate and write a file chunk by chunk; `progress` gets the number of records read so far."""
     fmt = fmt or detect_format(path)
     report = ImportReport(table)
     for chunk in read_chunks(path, table, mapping=mapping, fmt=fmt, chunk_rows=chunk_rows):
-        write_batch(store, table, chunk, settings, report, first_row=report.rows_read + 1,
-                    parse_strings=fmt in ("csv", "tsv"))
+        write_batch(
+            store,
+            table,
+            chunk,
+            settings,
+            report,
+            first_row=report.rows_read + 1,
+            parse_strings=fmt in ("csv", "tsv"),
+        )
         if progress is not None:
             progress(report.rows_read)
     return report

@@ -83,8 +83,15 @@ class Population:
     quality: np.ndarray  # (n_items,)
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, cat: Catalogue, taste: np.ndarray, user_ids: list[str],
-             user_created: np.ndarray, start_ms: int) -> Population:
+    def draw(
+        cls,
+        rng: np.random.Generator,
+        cat: Catalogue,
+        taste: np.ndarray,
+        user_ids: list[str],
+        user_created: np.ndarray,
+        start_ms: int,
+    ) -> Population:
         n_users, n_items = len(user_ids), len(cat.item_ids)
         activity = rng.lognormal(0.0, 0.9, n_users)
         return cls(
@@ -131,7 +138,9 @@ class _LeafSampler:
         self.order = np.argsort(leaf, kind="stable")
         sorted_leaf, weights = leaf[self.order], popularity[self.order]
         totals = np.bincount(sorted_leaf, weights=weights)
-        within = np.cumsum(weights) - np.repeat(np.cumsum(totals) - totals, np.bincount(sorted_leaf))
+        within = np.cumsum(weights) - np.repeat(
+            np.cumsum(totals) - totals, np.bincount(sorted_leaf)
+        )
         self.cum = sorted_leaf + within / totals[sorted_leaf]
         self.last = np.cumsum(np.bincount(sorted_leaf)) - 1
 
@@ -146,17 +155,34 @@ class _Events:
 
     parts: list[dict[str, np.ndarray]]
 
-    def add(self, kind: int, user: np.ndarray, item: np.ndarray, ts: np.ndarray, session: np.ndarray,
-            channel: np.ndarray, *, value: np.ndarray | None = None, query: np.ndarray | None = None,
-            text: np.ndarray | None = None) -> None:
+    def add(
+        self,
+        kind: int,
+        user: np.ndarray,
+        item: np.ndarray,
+        ts: np.ndarray,
+        session: np.ndarray,
+        channel: np.ndarray,
+        *,
+        value: np.ndarray | None = None,
+        query: np.ndarray | None = None,
+        text: np.ndarray | None = None,
+    ) -> None:
         n = len(user)
         none = np.full(n, -1, dtype=np.int64)
-        self.parts.append({
-            "kind": np.full(n, kind, dtype=np.int64), "user": user, "item": item,
-            "ts": ts.astype(np.int64), "session": session, "channel": channel,
-            "value": np.full(n, np.nan) if value is None else value.astype(float),
-            "query": none if query is None else query, "text": none if text is None else text,
-        })
+        self.parts.append(
+            {
+                "kind": np.full(n, kind, dtype=np.int64),
+                "user": user,
+                "item": item,
+                "ts": ts.astype(np.int64),
+                "session": session,
+                "channel": channel,
+                "value": np.full(n, np.nan) if value is None else value.astype(float),
+                "query": none if query is None else query,
+                "text": none if text is None else text,
+            }
+        )
 
     def column(self, name: str) -> np.ndarray:
         return np.concatenate([p[name] for p in self.parts])
@@ -179,13 +205,17 @@ class _Sessions:
         day = first + (rng.random(n) * (days - first)).astype(np.int64)
         hour = (pop.hour[user] + rng.normal(0.0, 1.5, n)) % 24
         start = start_ms + day * DAY_MS + (hour * 3_600_000).astype(np.int64)
-        return cls(user=user, start=np.maximum(start, pop.created_at[user]),
-                   channel=pop.channels(rng, user),
-                   length=np.minimum(rng.geometric(0.22, n), MAX_SESSION_VIEWS))
+        return cls(
+            user=user,
+            start=np.maximum(start, pop.created_at[user]),
+            channel=pop.channels(rng, user),
+            length=np.minimum(rng.geometric(0.22, n), MAX_SESSION_VIEWS),
+        )
 
 
-def _browse(rng: np.random.Generator, pop: Population, cat: Catalogue, sessions: _Sessions
-            ) -> tuple[np.ndarray, np.ndarray]:
+def _browse(
+    rng: np.random.Generator, pop: Population, cat: Catalogue, sessions: _Sessions
+) -> tuple[np.ndarray, np.ndarray]:
     """Viewed items of all sessions, flat, and each session's offset into them."""
     sampler = _LeafSampler(cat.leaf, pop.popularity)
     offsets = np.concatenate([[0], np.cumsum(sessions.length)])
@@ -208,8 +238,14 @@ def _uniform_ms(rng: np.random.Generator, low_s: float, high_s: float, n: int) -
     return (rng.uniform(low_s, high_s, n) * 1000).astype(np.int64)
 
 
-def _funnel(rng: np.random.Generator, pop: Population, cat: Catalogue, sessions: _Sessions,
-            events: _Events, n_sessions: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _funnel(
+    rng: np.random.Generator,
+    pop: Population,
+    cat: Catalogue,
+    sessions: _Sessions,
+    events: _Events,
+    n_sessions: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Searches, views, favourites, carts and purchases of the sessions; returns the purchases."""
     views, offsets = _browse(rng, pop, cat, sessions)
     session = np.repeat(np.arange(n_sessions), sessions.length)
@@ -221,30 +257,61 @@ def _funnel(rng: np.random.Generator, pop: Population, cat: Catalogue, sessions:
 
     searched = np.flatnonzero(rng.random(n_sessions) < 0.3)
     variant = 2 * (rng.random(len(searched)) < 0.3) + pop.english[sessions.user[searched]]
-    events.add(SEARCH, sessions.user[searched], np.full(len(searched), -1), sessions.start[searched]
-               - _uniform_ms(rng, 5, 30, len(searched)), searched, sessions.channel[searched],
-               query=4 * views[offsets[searched]] + variant)
+    events.add(
+        SEARCH,
+        sessions.user[searched],
+        np.full(len(searched), -1),
+        sessions.start[searched] - _uniform_ms(rng, 5, 30, len(searched)),
+        searched,
+        sessions.channel[searched],
+        query=4 * views[offsets[searched]] + variant,
+    )
 
     n = len(views)
     fav = rng.random(n) < 0.04
-    events.add(FAVORITE, user[fav], views[fav], ts[fav] + _uniform_ms(rng, 2, 20, fav.sum()),
-               session[fav], channel[fav])
+    events.add(
+        FAVORITE,
+        user[fav],
+        views[fav],
+        ts[fav] + _uniform_ms(rng, 2, 20, fav.sum()),
+        session[fav],
+        channel[fav],
+    )
     p_cart = pop.cart_rate[user] * np.exp(-pop.price_sensitivity[user] * cat.price_z[views])
     cart = rng.random(n) < np.minimum(p_cart, 0.9)
-    events.add(CART, user[cart], views[cart], ts[cart] + _uniform_ms(rng, 5, 60, cart.sum()),
-               session[cart], channel[cart])
+    events.add(
+        CART,
+        user[cart],
+        views[cart],
+        ts[cart] + _uniform_ms(rng, 5, 60, cart.sum()),
+        session[cart],
+        channel[cart],
+    )
     bought = np.flatnonzero(cart & (rng.random(n) < pop.buy_given_cart))
     _, first = np.unique(session[bought] * len(cat.item_ids) + views[bought], return_index=True)
     bought = bought[np.sort(first)]
     checkout = ts[offsets[1:] - 1][session[bought]] + _uniform_ms(rng, 30, 300, len(bought))
-    events.add(PURCHASE, user[bought], views[bought], checkout, session[bought], channel[bought],
-               value=1 + (rng.random(len(bought)) < 0.15))
+    events.add(
+        PURCHASE,
+        user[bought],
+        views[bought],
+        checkout,
+        session[bought],
+        channel[bought],
+        value=1 + (rng.random(len(bought)) < 0.15),
+    )
     return user[bought], views[bought], checkout
 
 
-def _repurchases(rng: np.random.Generator, pop: Population, cat: Catalogue, events: _Events,
-                 bought: tuple[np.ndarray, np.ndarray, np.ndarray], next_session: int, end_ms: int
-                 ) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], int]:
+def _repurchases(
+    rng: np.random.Generator,
+    pop: Population,
+    cat: Catalogue,
+    events: _Events,
+    bought: tuple[np.ndarray, np.ndarray, np.ndarray],
+    next_session: int,
+    end_ms: int,
+) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], int]:
     """Consumables are bought again after about their period, each time in a short new session."""
     generations = [bought]
     user, item, ts = bought
@@ -267,12 +334,17 @@ def _repurchases(rng: np.random.Generator, pop: Population, cat: Catalogue, even
 
 def review_texts() -> list[str]:
     """Review sentences by code: 2 * sentence + language (0 Chinese, 1 English)."""
-    return [text for sentiment in ("negative", "neutral", "positive")
-            for pair in REVIEWS[sentiment] for text in pair]
+    return [
+        text
+        for sentiment in ("negative", "neutral", "positive")
+        for pair in REVIEWS[sentiment]
+        for text in pair
+    ]
 
 
-def _reviews(rng: np.random.Generator, pop: Population, purchases: list[tuple], events: _Events,
-             end_ms: int) -> None:
+def _reviews(
+    rng: np.random.Generator, pop: Population, purchases: list[tuple], events: _Events, end_ms: int
+) -> None:
     """Some purchases are reviewed days later; the rating follows quality, the text the rating."""
     user, item, ts = (np.concatenate(parts) for parts in zip(*purchases))
     chosen = rng.random(len(user)) < 0.15
@@ -284,13 +356,21 @@ def _reviews(rng: np.random.Generator, pop: Population, purchases: list[tuple], 
     first = np.concatenate([[0], np.cumsum(sizes)])[:-1]
     sentence = first[sentiment] + (rng.random(len(user)) * sizes[sentiment]).astype(np.int64)
     keep = ts < end_ms
-    events.add(REVIEW, user[keep], item[keep], ts[keep], np.full(keep.sum(), -1),
-               pop.channels(rng, user[keep]), value=rating[keep],
-               text=(2 * sentence + pop.english[user])[keep])
+    events.add(
+        REVIEW,
+        user[keep],
+        item[keep],
+        ts[keep],
+        np.full(keep.sum(), -1),
+        pop.channels(rng, user[keep]),
+        value=rating[keep],
+        text=(2 * sentence + pop.english[user])[keep],
+    )
 
 
-def simulate_events(rng: np.random.Generator, pop: Population, cat: Catalogue, start_ms: int,
-                    days: int, seed: int) -> pd.DataFrame:
+def simulate_events(
+    rng: np.random.Generator, pop: Population, cat: Catalogue, start_ms: int, days: int, seed: int
+) -> pd.DataFrame:
     """All events of the window in canonical columns, sorted by time, with deterministic ids."""
     end_ms = start_ms + days * DAY_MS
     sessions = _Sessions.draw(rng, pop, start_ms, days)
@@ -304,16 +384,19 @@ def simulate_events(rng: np.random.Generator, pop: Population, cat: Catalogue, s
     order = order[np.argsort(ts[order], kind="stable")]
     column = {name: events.column(name)[order] for name in events.parts[0]}
     ids = pc.binary_join_element_wise(
-        f"syn{seed}-", pc.cast(pa.array(np.arange(len(order))), pa.string()), "")
-    return pd.DataFrame({
-        "event_id": pd.Series(pd.array(ids, dtype="str")),
-        "user_id": labels(pop.user_ids, column["user"]),
-        "item_id": labels(cat.item_ids, column["item"]),
-        "kind": labels(list(KINDS), column["kind"]),
-        "ts": column["ts"],
-        "value": column["value"],
-        "session_id": labels([f"s{seed}-{k}" for k in range(n_sessions)], column["session"]),
-        "channel": labels(list(CHANNELS), column["channel"]),
-        "query": labels(cat.queries, column["query"]),
-        "text": labels(review_texts(), column["text"]),
-    })
+        f"syn{seed}-", pc.cast(pa.array(np.arange(len(order))), pa.string()), ""
+    )
+    return pd.DataFrame(
+        {
+            "event_id": pd.Series(pd.array(ids, dtype="str")),
+            "user_id": labels(pop.user_ids, column["user"]),
+            "item_id": labels(cat.item_ids, column["item"]),
+            "kind": labels(list(KINDS), column["kind"]),
+            "ts": column["ts"],
+            "value": column["value"],
+            "session_id": labels([f"s{seed}-{k}" for k in range(n_sessions)], column["session"]),
+            "channel": labels(list(CHANNELS), column["channel"]),
+            "query": labels(cat.queries, column["query"]),
+            "text": labels(review_texts(), column["text"]),
+        }
+    )

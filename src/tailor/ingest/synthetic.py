@@ -30,7 +30,14 @@ import pandas as pd
 
 from tailor.ingest.shop_sessions import Catalogue, Population, labels, simulate_events
 from tailor.ingest.shop_words import (
-    ADJECTIVES, AGE_BANDS, BRANDS, NEW_TAG, REGIONS, TAGS, TAXONOMY, Leaf,
+    ADJECTIVES,
+    AGE_BANDS,
+    BRANDS,
+    NEW_TAG,
+    REGIONS,
+    TAGS,
+    TAXONOMY,
+    Leaf,
 )
 from tailor.types import CATEGORY_SEPARATOR
 
@@ -74,14 +81,18 @@ class _Tree:
             for (sub_zh, sub_en), sub_leaves in subs:
                 for leaf in sub_leaves:
                     leaves.append(leaf)
-                    paths.append(CATEGORY_SEPARATOR.join(
-                        (f"{top_zh} {top_en}", f"{sub_zh} {sub_en}", f"{leaf.zh} {leaf.en}")))
+                    paths.append(
+                        CATEGORY_SEPARATOR.join(
+                            (f"{top_zh} {top_en}", f"{sub_zh} {sub_en}", f"{leaf.zh} {leaf.en}")
+                        )
+                    )
                     tops.append(t)
         return cls(leaves, paths, np.array(tops))
 
 
-def _catalogue(rng: np.random.Generator, tree: _Tree, n_items: int, start_ms: int, days: int
-               ) -> tuple[pd.DataFrame, Catalogue]:
+def _catalogue(
+    rng: np.random.Generator, tree: _Tree, n_items: int, start_ms: int, days: int
+) -> tuple[pd.DataFrame, Catalogue]:
     """The items frame, and what behaviour needs to know about the items."""
     n_leaves = len(tree.leaves)
     leaf = np.concatenate([np.arange(n_leaves), rng.integers(0, n_leaves, n_items - n_leaves)])
@@ -94,36 +105,57 @@ def _catalogue(rng: np.random.Generator, tree: _Tree, n_items: int, start_ms: in
     tagged = rng.random((n_items, len(TAGS))) < 0.12
     is_new = rng.random(n_items) < NEW_ARRIVAL_SHARE
     created = np.where(
-        is_new, start_ms + rng.integers(0, days * DAY_MS, n_items),
+        is_new,
+        start_ms + rng.integers(0, days * DAY_MS, n_items),
         start_ms - rng.integers(1, 365 * DAY_MS, n_items),
     ).astype(np.int64)
     titles_zh, titles_en, descriptions, queries = [], [], [], []
     for i in range(n_items):
-        lf, (b_zh, b_en), (a_zh, a_en) = tree.leaves[leaf[i]], BRANDS[top[i]][brand[i]], ADJECTIVES[adjective[i]]
+        lf, (b_zh, b_en), (a_zh, a_en) = (
+            tree.leaves[leaf[i]],
+            BRANDS[top[i]][brand[i]],
+            ADJECTIVES[adjective[i]],
+        )
         titles_zh.append(f"{b_zh}{a_zh}{lf.zh}")
         titles_en.append(f"{b_en} {a_en} {lf.en} {i % 97 + 1:02d}")
-        descriptions.append(f"{a_zh}{lf.zh}，{b_zh}出品，适合日常使用。"
-                            f"{a_en} {lf.en.lower()} by {b_en}, made for everyday use.")
+        descriptions.append(
+            f"{a_zh}{lf.zh}，{b_zh}出品，适合日常使用。"
+            f"{a_en} {lf.en.lower()} by {b_en}, made for everyday use."
+        )
         queries.extend((lf.zh, lf.en.lower(), f"{b_zh}{lf.zh}", f"{b_en} {lf.en}".lower()))
     item_ids = [f"i{i}" for i in range(n_items)]
-    items = pd.DataFrame({
-        "item_id": pd.Series(item_ids, dtype="str"),
-        "title": pd.Series([f"{zh} {en}" for zh, en in zip(titles_zh, titles_en)], dtype="str"),
-        "description": pd.Series(descriptions, dtype="str"),
-        "category": labels(tree.paths, leaf),
-        "brand": pd.Series([" ".join(BRANDS[t][b]) for t, b in zip(top, brand)], dtype="str"),
-        "price": np.round(np.exp(np.log(base[leaf]) + 0.45 * price_z), 1),
-        "stock": np.where(rng.random(n_items) < 0.08, 0, rng.integers(1, 500, n_items)),
-        "tags": [([NEW_TAG] if new else []) + [TAGS[t] for t in np.flatnonzero(row)]
-                 for new, row in zip(is_new, tagged)],
-        "attributes": [{"title_zh": zh, "title_en": en} for zh, en in zip(titles_zh, titles_en)],
-        "created_at": created,
-        "hidden": rng.random(n_items) < 0.01,
-    })
-    repurchase = np.array([np.nan if lf.repurchase_days is None else lf.repurchase_days
-                           for lf in tree.leaves])
-    catalogue = Catalogue(item_ids=item_ids, leaf=leaf, top=top, price_z=price_z, created_at=created,
-                          queries=queries, repurchase_days=repurchase)
+    items = pd.DataFrame(
+        {
+            "item_id": pd.Series(item_ids, dtype="str"),
+            "title": pd.Series([f"{zh} {en}" for zh, en in zip(titles_zh, titles_en)], dtype="str"),
+            "description": pd.Series(descriptions, dtype="str"),
+            "category": labels(tree.paths, leaf),
+            "brand": pd.Series([" ".join(BRANDS[t][b]) for t, b in zip(top, brand)], dtype="str"),
+            "price": np.round(np.exp(np.log(base[leaf]) + 0.45 * price_z), 1),
+            "stock": np.where(rng.random(n_items) < 0.08, 0, rng.integers(1, 500, n_items)),
+            "tags": [
+                ([NEW_TAG] if new else []) + [TAGS[t] for t in np.flatnonzero(row)]
+                for new, row in zip(is_new, tagged)
+            ],
+            "attributes": [
+                {"title_zh": zh, "title_en": en} for zh, en in zip(titles_zh, titles_en)
+            ],
+            "created_at": created,
+            "hidden": rng.random(n_items) < 0.01,
+        }
+    )
+    repurchase = np.array(
+        [np.nan if lf.repurchase_days is None else lf.repurchase_days for lf in tree.leaves]
+    )
+    catalogue = Catalogue(
+        item_ids=item_ids,
+        leaf=leaf,
+        top=top,
+        price_z=price_z,
+        created_at=created,
+        queries=queries,
+        repurchase_days=repurchase,
+    )
     return items, catalogue
 
 
@@ -145,20 +177,29 @@ def _tastes(rng: np.random.Generator, tree: _Tree, n_users: int) -> tuple[np.nda
 def _users(rng: np.random.Generator, n_users: int, start_ms: int, days: int) -> pd.DataFrame:
     is_new = rng.random(n_users) < NEW_USER_SHARE
     created = np.where(
-        is_new, start_ms + rng.integers(0, days * DAY_MS, n_users),
+        is_new,
+        start_ms + rng.integers(0, days * DAY_MS, n_users),
         start_ms - rng.integers(1, 2 * 365 * DAY_MS, n_users),
     )
     region = rng.integers(0, len(REGIONS), n_users)
     age = rng.integers(0, len(AGE_BANDS), n_users)
-    return pd.DataFrame({
-        "user_id": pd.Series([f"u{u}" for u in range(n_users)], dtype="str"),
-        "attributes": [{"region": REGIONS[r], "age_band": AGE_BANDS[a]} for r, a in zip(region, age)],
-        "created_at": created.astype(np.int64),
-    })
+    return pd.DataFrame(
+        {
+            "user_id": pd.Series([f"u{u}" for u in range(n_users)], dtype="str"),
+            "attributes": [
+                {"region": REGIONS[r], "age_band": AGE_BANDS[a]} for r, a in zip(region, age)
+            ],
+            "created_at": created.astype(np.int64),
+        }
+    )
 
 
 def generate_shop(
-    n_users: int = 2000, n_items: int = 500, *, days: int = 60, seed: int = 0,
+    n_users: int = 2000,
+    n_items: int = 500,
+    *,
+    days: int = 60,
+    seed: int = 0,
     start: datetime = datetime(2026, 1, 1, tzinfo=UTC),
 ) -> SyntheticShop:
     """A synthetic shop; the same arguments give the same shop."""
@@ -173,19 +214,25 @@ def generate_shop(
     users = _users(rng, n_users, start_ms, days)
     cluster, taste = _tastes(rng, tree, n_users)
     user_ids = users["user_id"].tolist()
-    population = Population.draw(rng, catalogue, taste, user_ids,
-                                 users["created_at"].to_numpy(), start_ms)
+    population = Population.draw(
+        rng, catalogue, taste, user_ids, users["created_at"].to_numpy(), start_ms
+    )
     events = simulate_events(rng, population, catalogue, start_ms, days, seed)
     truth = ShopTruth(
         leaves=tree.paths,
         user_cluster=cluster,
         taste=taste,
-        successor=dict(zip(catalogue.item_ids, np.asarray(catalogue.item_ids)[population.successor])),
+        successor=dict(
+            zip(catalogue.item_ids, np.asarray(catalogue.item_ids)[population.successor])
+        ),
         successor_prob=population.successor_prob,
         purchase_propensity=population.cart_rate * population.buy_given_cart,
         price_sensitivity=population.price_sensitivity,
-        repurchase_days={p: lf.repurchase_days for p, lf in zip(tree.paths, tree.leaves)
-                         if lf.repurchase_days is not None},
+        repurchase_days={
+            p: lf.repurchase_days
+            for p, lf in zip(tree.paths, tree.leaves)
+            if lf.repurchase_days is not None
+        },
         item_quality=population.quality,
     )
     return SyntheticShop(items=items, users=users, events=events, truth=truth)

@@ -32,8 +32,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tailor.ingest.fields import (
-    Problems, Rejection, category_column, choice_column, flag_column, id_column, mapping_column,
-    normalise, number_column, tags_column, text_column, timestamp_column,
+    Problems,
+    Rejection,
+    category_column,
+    choice_column,
+    flag_column,
+    id_column,
+    mapping_column,
+    normalise,
+    number_column,
+    tags_column,
+    text_column,
+    timestamp_column,
 )
 from tailor.settings import IngestSettings
 from tailor.types import EVENT_COLUMNS, ITEM_COLUMNS, ITEMLESS_KINDS, USER_COLUMNS
@@ -117,14 +127,15 @@ def event_ids(events: pd.DataFrame) -> pd.Series:
         *fields, _FIELD_SEPARATOR, null_handling="replace", null_replacement=""
     )
     blake = hashlib.blake2b
-    digests = [
-        blake(key.encode(), digest_size=16).hexdigest() for key in keys.to_pylist()
-    ]
+    digests = [blake(key.encode(), digest_size=16).hexdigest() for key in keys.to_pylist()]
     return pd.Series(digests, index=events.index, dtype="str")
 
 
 def validate_events(
-    records: Records, settings: IngestSettings, *, parse_strings: bool = False,
+    records: Records,
+    settings: IngestSettings,
+    *,
+    parse_strings: bool = False,
     received_at: int | None = None,
 ) -> Validated:
     """Check events; fill missing `ts` with `received_at` (ms, default now) and missing ids."""
@@ -134,25 +145,37 @@ def validate_events(
     kind = choice_column(raw("kind"), "kind", problems, settings.event_weights)
     needs_item = ~kind.isin(ITEMLESS_KINDS).to_numpy()
     itemless = ", ".join(sorted(ITEMLESS_KINDS))
-    out = pd.DataFrame({
-        "event_id": id_column(raw("event_id"), "event_id", problems, max_length=id_len, required=False),
-        "user_id": id_column(raw("user_id"), "user_id", problems, max_length=id_len, required=True),
-        "item_id": id_column(
-            raw("item_id"), "item_id", problems, max_length=id_len, required=needs_item,
-            required_reason=f"missing; only these kinds have no item: {itemless}",
-        ),
-        "kind": kind,
-        "ts": timestamp_column(raw("ts"), "ts", problems),
-        "value": number_column(raw("value"), "value", problems, parse_strings=parse_strings),
-        "session_id": id_column(
-            raw("session_id"), "session_id", problems, max_length=id_len, required=False
-        ),
-        "channel": text_column(raw("channel"), "channel", problems, max_length=id_len),
-        "query": text_column(raw("query"), "query", problems, max_length=text_len),
-        "text": text_column(raw("text"), "text", problems, max_length=text_len),
-    })
+    out = pd.DataFrame(
+        {
+            "event_id": id_column(
+                raw("event_id"), "event_id", problems, max_length=id_len, required=False
+            ),
+            "user_id": id_column(
+                raw("user_id"), "user_id", problems, max_length=id_len, required=True
+            ),
+            "item_id": id_column(
+                raw("item_id"),
+                "item_id",
+                problems,
+                max_length=id_len,
+                required=needs_item,
+                required_reason=f"missing; only these kinds have no item: {itemless}",
+            ),
+            "kind": kind,
+            "ts": timestamp_column(raw("ts"), "ts", problems),
+            "value": number_column(raw("value"), "value", problems, parse_strings=parse_strings),
+            "session_id": id_column(
+                raw("session_id"), "session_id", problems, max_length=id_len, required=False
+            ),
+            "channel": text_column(raw("channel"), "channel", problems, max_length=id_len),
+            "query": text_column(raw("query"), "query", problems, max_length=text_len),
+            "text": text_column(raw("text"), "text", problems, max_length=text_len),
+        }
+    )
     frame = _keep_valid(out, problems)
-    now = received_at if received_at is not None else int(pd.Timestamp.now("UTC").value // 1_000_000)
+    now = (
+        received_at if received_at is not None else int(pd.Timestamp.now("UTC").value // 1_000_000)
+    )
     frame["ts"] = frame["ts"].fillna(now).astype("int64")
     unnamed = frame["event_id"].isna().to_numpy()
     if unnamed.all():
@@ -163,46 +186,67 @@ def validate_events(
     return Validated(frame, problems.rejections(), duplicates)
 
 
-def validate_items(records: Records, settings: IngestSettings, *, parse_strings: bool = False) -> Validated:
+def validate_items(
+    records: Records, settings: IngestSettings, *, parse_strings: bool = False
+) -> Validated:
     """Check catalogue rows; a repeated `item_id` keeps its last row."""
     raw = _Input(records, ITEM_COLUMNS)
     problems = raw.problems
     id_len, text_len = settings.max_id_length, settings.max_text_length
-    out = pd.DataFrame({
-        "item_id": id_column(raw("item_id"), "item_id", problems, max_length=id_len, required=True),
-        "title": text_column(raw("title"), "title", problems, max_length=text_len),
-        "description": text_column(raw("description"), "description", problems, max_length=text_len),
-        "category": category_column(raw("category"), "category", problems, max_length=text_len),
-        "brand": text_column(raw("brand"), "brand", problems, max_length=text_len),
-        "price": number_column(
-            raw("price"), "price", problems, parse_strings=parse_strings, minimum=0.0
-        ),
-        "stock": number_column(
-            raw("stock"), "stock", problems, parse_strings=parse_strings, minimum=0.0, integer=True
-        ),
-        "tags": tags_column(raw("tags"), "tags", problems, parse_strings=parse_strings),
-        "attributes": mapping_column(
-            raw("attributes"), "attributes", problems, parse_strings=parse_strings
-        ),
-        "created_at": timestamp_column(raw("created_at"), "created_at", problems),
-        "hidden": flag_column(raw("hidden"), "hidden", problems, parse_strings=parse_strings),
-    })
+    out = pd.DataFrame(
+        {
+            "item_id": id_column(
+                raw("item_id"), "item_id", problems, max_length=id_len, required=True
+            ),
+            "title": text_column(raw("title"), "title", problems, max_length=text_len),
+            "description": text_column(
+                raw("description"), "description", problems, max_length=text_len
+            ),
+            "category": category_column(raw("category"), "category", problems, max_length=text_len),
+            "brand": text_column(raw("brand"), "brand", problems, max_length=text_len),
+            "price": number_column(
+                raw("price"), "price", problems, parse_strings=parse_strings, minimum=0.0
+            ),
+            "stock": number_column(
+                raw("stock"),
+                "stock",
+                problems,
+                parse_strings=parse_strings,
+                minimum=0.0,
+                integer=True,
+            ),
+            "tags": tags_column(raw("tags"), "tags", problems, parse_strings=parse_strings),
+            "attributes": mapping_column(
+                raw("attributes"), "attributes", problems, parse_strings=parse_strings
+            ),
+            "created_at": timestamp_column(raw("created_at"), "created_at", problems),
+            "hidden": flag_column(raw("hidden"), "hidden", problems, parse_strings=parse_strings),
+        }
+    )
     frame, duplicates = _drop_repeats(_keep_valid(out, problems), "item_id", keep="last")
     return Validated(frame, problems.rejections(), duplicates)
 
 
-def validate_users(records: Records, settings: IngestSettings, *, parse_strings: bool = False) -> Validated:
+def validate_users(
+    records: Records, settings: IngestSettings, *, parse_strings: bool = False
+) -> Validated:
     """Check user rows; a repeated `user_id` keeps its last row."""
     raw = _Input(records, USER_COLUMNS)
     problems = raw.problems
-    out = pd.DataFrame({
-        "user_id": id_column(
-            raw("user_id"), "user_id", problems, max_length=settings.max_id_length, required=True
-        ),
-        "attributes": mapping_column(
-            raw("attributes"), "attributes", problems, parse_strings=parse_strings
-        ),
-        "created_at": timestamp_column(raw("created_at"), "created_at", problems),
-    })
+    out = pd.DataFrame(
+        {
+            "user_id": id_column(
+                raw("user_id"),
+                "user_id",
+                problems,
+                max_length=settings.max_id_length,
+                required=True,
+            ),
+            "attributes": mapping_column(
+                raw("attributes"), "attributes", problems, parse_strings=parse_strings
+            ),
+            "created_at": timestamp_column(raw("created_at"), "created_at", problems),
+        }
+    )
     frame, duplicates = _drop_repeats(_keep_valid(out, problems), "user_id", keep="last")
     return Validated(frame, problems.rejections(), duplicates)

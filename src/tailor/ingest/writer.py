@@ -14,7 +14,12 @@ from typing import Literal
 import pandas as pd
 
 from tailor.ingest.validate import (
-    Records, Rejection, Validated, validate_events, validate_items, validate_users,
+    Records,
+    Rejection,
+    Validated,
+    validate_events,
+    validate_items,
+    validate_users,
 )
 from tailor.settings import IngestSettings
 from tailor.store.base import Store
@@ -57,10 +62,11 @@ class ImportReport:
         )
 
     def summary(self) -> str:
-        lines = [
+        head = (
             f"{self.table}: read {self.rows_read:,}, wrote {self.rows_written:,}, "
             f"rejected {self.rows_rejected:,}, duplicates {self.duplicates:,} in {self.seconds:.1f} s"
-        ]
+        )
+        lines = [head]
         lines.extend("  " + part.summary() for part in self.parts)
         return "\n".join(lines)
 
@@ -89,8 +95,14 @@ def _write(store: Store, table: Table, frame: pd.DataFrame) -> int:
 
 
 def write_batch(
-    store: Store, table: Table, records: Records, settings: IngestSettings, report: ImportReport,
-    *, first_row: int = 1, parse_strings: bool = False,
+    store: Store,
+    table: Table,
+    records: Records,
+    settings: IngestSettings,
+    report: ImportReport,
+    *,
+    first_row: int = 1,
+    parse_strings: bool = False,
 ) -> None:
     """Validate `records`, write the valid rows, and add the outcome to `report`.
 
@@ -112,8 +124,12 @@ def write_batch(
 
 
 def write_frames(
-    store: Store, frames: dict[Table, pd.DataFrame], settings: IngestSettings,
-    *, chunk_rows: int = 200_000, progress: Callable[[int], None] | None = None,
+    store: Store,
+    frames: dict[Table, pd.DataFrame],
+    settings: IngestSettings,
+    *,
+    chunk_rows: int = 200_000,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Write whole frames in chunks (items and users before events); totals plus one part per table."""
     reports: list[ImportReport] = []
@@ -123,7 +139,7 @@ def write_frames(
             continue
         frame, report = frames[table], ImportReport(table)
         for start in range(0, len(frame), chunk_rows):
-            chunk = frame.iloc[start:start + chunk_rows]
+            chunk = frame.iloc[start : start + chunk_rows]
             write_batch(store, table, chunk, settings, report, first_row=start + 1)
             done += len(chunk)
             if progress is not None:
