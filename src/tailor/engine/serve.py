@@ -100,18 +100,15 @@ class Serving:
     # ---- live catalogue changes -----------------------------------------------------------------
 
     def follow_items(self, items: pd.DataFrame) -> None:
-        """Apply upserted items' hidden/stock/category to items the artifact knows."""
+        """Apply validated, upserted items' hidden/stock/category to the items the artifact knows."""
         idx = self.artifact.item_ids.indices(items["item_id"].astype(str))
         known = idx >= 0
-        if not known.any():
-            return
         rows = items[known]
-        hidden = rows["hidden"].fillna(False).to_numpy(dtype=bool) if "hidden" in rows else False
-        stock = rows["stock"].fillna(1).to_numpy() if "stock" in rows else 1
-        self.available[idx[known]] = ~(hidden | (np.asarray(stock) <= 0))
-        if "category" in rows:
-            self.categories[idx[known]] = rows["category"].fillna("").astype(str).to_numpy()
-            self._in_category.clear()
+        hidden = rows["hidden"].fillna(False).to_numpy(dtype=bool)
+        sold_out = rows["stock"].fillna(1).to_numpy(dtype=float) <= 0
+        self.available[idx[known]] = ~(hidden | sold_out)
+        self.categories[idx[known]] = rows["category"].fillna("").astype(str).to_numpy(dtype=object)
+        self._in_category.clear()
 
     def withdraw_items(self, item_ids: Iterable[str]) -> None:
         idx = self.artifact.item_ids.indices(item_ids)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tailor.engine import Engine
+from tailor.ingest.synthetic import generate_shop
+from tailor.service import create_app
+from tailor.settings import load_settings
+
+
+def settings_in(folder):
+    return load_settings(
+        store_url=f"sqlite:///{folder}/tailor.db", artifacts_dir=folder / "artifacts",
+        train={"models": ["popular", "itemknn", "ease"]},
+    )
+
+
+@pytest.fixture(scope="module")
+def trained_folder(tmp_path_factory):
+    """A small synthetic shop, stored and trained once per module."""
+    folder = tmp_path_factory.mktemp("shop")
+    shop = generate_shop(120, 60, days=30, seed=3)
+    with Engine(settings_in(folder)) as engine:
+        engine.put_items(shop.items)
+        engine.put_users(shop.users)
+        engine.ingest_events(shop.events)
+        engine.train()
+    return folder, shop
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return settings_in(tmp_path)
+
+
+@pytest.fixture
+def shop(trained_folder, tmp_path):
+    """This test's own copy of the trained shop (store and artifacts) in tmp_path."""
+    folder, shop = trained_folder
+    shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
+    return shop
+
+
+@pytest.fixture
+def client(settings, shop):
+    with TestClient(create_app(settings)) as client:
+        yield client

@@ -1,0 +1,207 @@
+"""The engine end to end on a small synthetic shop: train, then answer from fresh store reads."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tailor.artifacts import current_version, list_versions
+from tailor.engine import Engine
+from tailor.engine.blend import Blend
+from tailor.engine.serve import NO_HISTORY, PERSONALIZED, UNKNOWN_HISTORY
+from tailor.errors import InvalidInputError, NotFittedError, UnknownItemError
+from tailor.ingest.synthetic import generate_shop
+from tailor.models import Recommender
+from tailor.settings import load_settings
+from tailor.types import UserBatch
+
+MODELS = ["popular", "itemknn", "ease"]
+
+
+def make_engine(root, models=MODELS) -> Engine:
+    settings = load_settings(
+        store_url=f"sqlite:///{root}/tailor.db", artifacts_dir=root / "artifacts", train={"models": models}
+    )
+    return Engine(settings)
+
+
+def fill(engine: Engine, seed: int = 0):
+    shop = generate_shop(120, 60, days=30, seed=seed)
+    assert not engine.put_items(shop.items).rejected
+    assert not engine.put_users(shop.users).rejected
+    assert engine.ingest_events(shop.events).accepted == len(shop.events)
+    return shop
+
+
+@pytest.fixture(scope="module")
+def trained_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("shop")
+    with make_engine(folder) as engine:
+        fill(engine)
+        engine.train()
+    return folder
+
+
+@pytest.fixture
+def engine(trained_folder, tmp_path):
+    """A trained engine on this test's own copy of the store and artifacts."""
+    shutil.copytree(trained_folder, tmp_path, dirs_exist_ok=True)
+    with make_engine(tmp_path) as engine:
+        engine.load()
+        yield engine
+
+
+def active_user(engine: Engine) -> str:
+    events = engine.store.events()
+    return str(events["user_id"].value_counts().index[0])
+
+
+def test_train_publishes_an_evaluated_version(engine):
+    manifest = engine.manifest
+    assert current_version(engine.settings.artifacts_dir) == manifest.version == engine.version
+    assert set(manifest.metrics) == {*MODELS, "blend"}
+    assert manifest.models == MODELS
+    assert all(0.0 <= m["recall_at_10"] <= 1.0 for m in manifest.metrics.values())
+    assert manifest.evaluation["n_test_users"] > 0
+    assert manifest.n_events > 0 and manifest.n_users > 0
+
+
+def test_recommendations_are_personal_and_fresh(engine):
+    user = active_user(engine)
+    first = engine.recommend(user, 5)
+    assert len(first) == 5 and {r.reason for r in first} == {PERSONALIZED}
+    assert {r.source for r in first} <= set(MODELS)
+    top = first[0].item_id
+    result = engine.ingest_events([{"user_id": user, "item_id": top, "kind": "purchase"}])
+    assert result.accepted == 1
+    second = engine.recommend(user, 5)
+    assert top not in [r.item_id for r in second]  # seen now, without retraining
+    assert engine.version == engine.manifest.version
+
+
+def test_new_user_becomes_personal_after_one_event(engine):
+    assert {r.reason for r in engine.recommend("newcomer", 5)} == {NO_HISTORY}
+    item = engine.popular(1)[0].item_id
+    engine.ingest_events([{"user_id": "newcomer", "item_id": item, "kind": "view"}])
+    recs = engine.recommend("newcomer", 5)
+    assert {r.reason for r in recs} == {PERSONALIZED}
+    assert item not in [r.item_id for r in recs]
+
+
+def test_unknown_user_gets_the_popular_items_with_the_reason(engine):
+    recs = engine.recommend("never-seen", 5)
+    assert [r.item_id for r in recs] == [r.item_id for r in engine.popular(5)]
+    assert {(r.reason, r.source) for r in recs} == {(NO_HISTORY, "popular")}
+    engine.ingest_events([{"user_id": "only-new-items", "item_id": "brand-new", "kind": "view"}])
+    assert {r.reason for r in engine.recommend("only-new-items", 3)} == {UNKNOWN_HISTORY}
+
+
+def test_category_filter_keeps_only_that_branch(engine):
+    items = engine.store.items().set_index("item_id")
+    user = active_user(engine)
+    unseen = engine.recommend(user, 1)[0].item_id
+    top_level = items.loc[unseen, "category"].split("/")[0]
+    in_branch = set(items.index[items["category"].str.startswith(top_level + "/")])
+    for recs in (engine.recommend(user, 5, category=top_level), engine.popular(5, category=top_level)):
+        assert recs and {r.item_id for r in recs} <= in_branch
+    assert engine.popular(5, category="no-such-category") == []
+
+
+def test_exclude_and_hidden_items_are_never_returned(engine):
+    user = active_user(engine)
+    before = [r.item_id for r in engine.recommend(user, 6)]
+    after = [r.item_id for r in engine.recommend(user, 6, exclude=before[:2])]
+    assert len(after) == 6 and not set(before[:2]) & set(after)
+    row = engine.store.items([before[2]]).assign(hidden=True)
+    assert engine.put_items(row).written == 1
+    engine.delete_items([before[3]])
+    shown = {r.item_id for r in engine.recommend(user, 20)} | {r.item_id for r in engine.popular(60)}
+    assert before[2] not in shown and before[3] not in shown
+
+
+def test_similar_items(engine):
+    item = engine.popular(1)[0].item_id
+    similar = engine.similar_items(item, 5)
+    assert len(similar) == 5 and item not in [r.item_id for r in similar]
+    assert all(r.reason == "similar" for r in similar)
+    with pytest.raises(UnknownItemError):
+        engine.similar_items("no-such-item", 5)
+
+
+def test_k_is_checked(engine):
+    with pytest.raises(InvalidInputError) as info:
+        engine.recommend("u", 0)
+    assert info.value.field == "k"
+    with pytest.raises(InvalidInputError):
+        engine.popular(engine.settings.service.max_k + 1)
+
+
+def test_rejected_rows_are_listed_and_valid_rows_kept(engine):
+    result = engine.ingest_events([
+        {"user_id": "a", "item_id": "x", "kind": "view", "event_id": "ok-1"},
+        {"user_id": "a", "item_id": "x", "kind": "teleport", "event_id": "bad-1"},
+        {"user_id": "a", "item_id": "y", "kind": "view", "event_id": "ok-1"},
+    ])
+    assert (result.accepted, result.duplicates) == (1, 1)
+    assert [(r.row, r.field) for r in result.rejected] == [(1, "kind")]
+
+
+def test_untrained_engine_says_to_train(tmp_path):
+    engine = make_engine(tmp_path)
+    fill(engine)
+    with pytest.raises(NotFittedError, match="tailor train"):
+        engine.recommend("u", 5)
+    assert engine.health()["model_version"] is None
+    engine.close()
+
+
+def test_a_running_engine_picks_up_a_new_version(engine):
+    other = Engine(engine.settings)
+    assert other.reload_if_changed() and other.version == engine.version
+    old = other.version
+    assert not other.reload_if_changed()
+    engine.train()
+    assert other.reload_if_changed()
+    assert other.version == engine.version != old
+    assert list_versions(engine.settings.artifacts_dir)[-1] == other.version
+    other.close()
+
+
+def test_deleted_user_gets_no_personal_answer(engine):
+    user = active_user(engine)
+    assert engine.delete_users([user]) >= 1
+    assert {r.reason for r in engine.recommend(user, 3)} == {NO_HISTORY}
+    assert pd.Series(engine.store.events()["user_id"] == user).sum() == 0
+
+
+class Fixed(Recommender):
+    """A test double: the same given scores for every user."""
+
+    name = "fixed"
+
+    def __init__(self, scores) -> None:
+        super().__init__()
+        self.scores_ = np.asarray(scores, dtype=np.float32)
+        self.n_items_ = len(self.scores_)
+
+    def _fit(self, data) -> None:
+        raise AssertionError("never fitted")
+
+    def _score(self, users) -> np.ndarray:
+        return np.tile(self.scores_, (len(users), 1))
+
+
+def test_blend_is_weighted_reciprocal_rank_fusion():
+    blend = Blend({"a": Fixed([3, 2, 1, 0]), "b": Fixed([0, 1, 2, 3])}, {"b": 2.0}, rrf_k=0.0)
+    users = UserBatch.of_histories([[]])
+    recs = blend.recommend(users, 4)
+    # a ranks 0,1,2,3 and b ranks 3,2,1,0: item 3 scores 1/4 + 2/1, item 0 1/1 + 2/4, ...
+    assert recs.item_idx[0].tolist() == [3, 0, 2, 1]
+    np.testing.assert_allclose(recs.scores[0], [2.25, 1.5, 1 / 3 + 1, 0.5 + 2 / 3], rtol=1e-6)
+    assert recs.reasons == [["b", "a", "b", "b"]]
+    masked = blend.recommend(UserBatch.of_histories([[0]]), 4, exclude=np.array([3]))
+    assert masked.item_idx[0].tolist() == [2, 1, -1, -1]
+    assert Blend({"a": Fixed([1, 2]), "b": Fixed([2, 1])}, {"a": 0.0}).members.keys() == {"b"}
