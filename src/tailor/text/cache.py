@@ -31,7 +31,9 @@ class CachedEncoder:
         self.directory = Path(cache_dir) / inner.name
         self.n_encoded = 0  # texts passed to the inner encoder so far
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
         keys = [text_key(self.name, t) for t in texts]
         stored_keys, stored = self._read()
         index = {k: i for i, k in enumerate(stored_keys)}

