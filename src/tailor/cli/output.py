@@ -15,6 +15,7 @@ from tailor.engine import Recommendation
 console = Console()
 errors = Console(stderr=True)
 SHOWN_REJECTIONS = 10
+HIGHER_IS_BETTER = frozenset({"recall", "ndcg", "hit_rate", "mrr"})
 
 
 @contextlib.contextmanager
@@ -49,11 +50,20 @@ def print_rejections(rejected: Sequence[Any], first_row: int = 0) -> None:
 
 
 def metrics_table(metrics: dict[str, dict[str, float]], protocol: dict[str, Any]) -> Table:
-    columns = list(dict.fromkeys(key for row in metrics.values() for key in row))
+    """One column per model, one row per metric (recall_at_10 -> recall@10); the best in bold."""
+    names = list(dict.fromkeys(key for row in metrics.values() for key in row))
     masked = "seen items masked" if protocol.get("seen_items_masked") else "seen items not masked"
-    table = Table("model", *columns, title=f"{protocol.get('name', 'evaluation')}, {masked}")
-    for name, row in metrics.items():
-        table.add_row(name, *(_cell(row.get(c)) for c in columns))
+    users = f", {protocol['n_test_users']:,} test users" if "n_test_users" in protocol else ""
+    table = Table(title=f"{protocol.get('name', 'evaluation')}{users}, {masked}",
+                  caption="novelty in bits; coverage: share of the catalogue recommended")
+    table.add_column("metric", no_wrap=True)
+    for model in metrics:
+        table.add_column(model, justify="right", no_wrap=True)
+    for name in names:
+        values = [row.get(name) for row in metrics.values()]
+        best = max((v for v in values if v is not None), default=None)
+        higher_is_better = name.split("_at_")[0] in HIGHER_IS_BETTER
+        table.add_row(name.replace("_at_", "@"), *(_cell(v, higher_is_better and v == best) for v in values))
     return table
 
 
@@ -64,9 +74,8 @@ def recommendations_table(user_id: str, recs: Sequence[Recommendation]) -> Table
     return table
 
 
-def _cell(value: float | None) -> str:
+def _cell(value: float | None, bold: bool = False) -> str:
     if value is None:
         return ""
-    if float(value).is_integer() and abs(value) >= 1:
-        return f"{value:,.0f}"
-    return f"{value:.4f}"
+    text = f"{value:.4f}" if abs(value) < 1 else f"{value:.2f}"
+    return f"[bold]{text}[/bold]" if bold else text
