@@ -17,9 +17,14 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/var/tailor.db"
         return
-    url: str = request.getfixturevalue("postgres_url")
-    yield url
-    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+    yield request.getfixturevalue("empty_postgres_url")
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_url: str) -> Iterator[str]:
+    """The session's PostgreSQL database, with the store's tables dropped after the test."""
+    yield postgres_url
+    with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS events, items, users")
 
 

@@ -18,17 +18,17 @@ def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
 
 
 @pytest.mark.postgres
-def test_plain_postgresql_urls_use_psycopg(postgres_url: str) -> None:
-    with open_store(postgres_url.replace("+psycopg", "")) as store:
+def test_plain_postgresql_urls_use_psycopg(empty_postgres_url: str) -> None:
+    with open_store(empty_postgres_url.replace("+psycopg", "")) as store:
         assert isinstance(store, PostgresStore)
         assert store.counts()["events"] == 0
 
 
 @pytest.mark.postgres
-def test_a_store_outlives_a_dropped_connection(postgres_url: str) -> None:
-    with open_store(postgres_url) as store:
+def test_a_store_outlives_a_dropped_connection(empty_postgres_url: str) -> None:
+    with open_store(empty_postgres_url) as store:
         store.add_events(numbered_events(10))
-        with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as admin:
+        with psycopg.connect(empty_postgres_url.replace("+psycopg", ""), autocommit=True) as admin:
             killed = admin.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tailor.errors import InvalidInputError
 
@@ -51,6 +52,11 @@ def _plain(column: pd.Series) -> list[Any]:
     return column.to_numpy(dtype=object, na_value=None).tolist()
 
 
+# pandas' default "str" dtype (Arrow storage, NaN for missing), built directly: converting
+# through the dtype's name costs more than the data on the request path (50-row frames).
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
 def rows_to_frame(
     rows: Sequence[Sequence[Any]], columns: Sequence[str], dtypes: dict[str, str]
 ) -> pd.DataFrame:
@@ -59,10 +65,13 @@ def rows_to_frame(
     for position, name in enumerate(columns):
         values = [row[position] for row in rows]
         dtype = dtypes[name]
-        if dtype == "json":
+        if dtype == "str":
+            strings = pa.array(values, type=pa.large_string())
+            data[name] = pd.arrays.ArrowStringArray(strings, dtype=_STR)
+        elif dtype == "json":
             data[name] = pd.Series(values, dtype=object)
-        elif dtype in ("str", "Int64"):
-            data[name] = pd.array(np.array(values, dtype=object), dtype=dtype)
+        elif dtype == "Int64":
+            data[name] = pd.array(values, dtype="Int64")
         else:
             data[name] = np.array(values, dtype=dtype)
-    return pd.DataFrame(data, columns=list(columns))
+    return pd.DataFrame(data, columns=list(columns), copy=False)
