@@ -87,3 +87,15 @@ def test_every_command_has_help(command):
     result = tailor(*command, "--help")
     assert result.exit_code == 0, result.output
     assert "Usage" in result.output
+
+
+def test_import_dataset_amazon_then_train(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TAILOR_TRAIN__MODELS", '["popular", "itemknn"]')
+    lines = [f"u{u} " + " ".join(f"i{(u + step) % 12}" for step in range(6)) for u in range(40)]
+    (tmp_path / "Tiny.txt").write_text("\n".join(lines) + "\n")
+    result = tailor("import", "dataset", "amazon", "Tiny.txt")
+    assert result.exit_code == 0, result.output
+    assert "wrote 240" in result.output
+    result = tailor("train")
+    assert result.exit_code == 0, result.output

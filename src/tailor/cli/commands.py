@@ -137,7 +137,7 @@ def import_dataset(
     from tailor.ingest.datasets import import_dataset as load
 
     with _engine(ctx) as engine, rows_bar(f"importing {name.value}") as progress:
-        report = load(engine.store, name.value, path, engine.settings, progress=progress)
+        report = load(engine.store, name.value, path, engine.settings.ingest, progress=progress)
     _print_import(report)
 
 
