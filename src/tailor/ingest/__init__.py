@@ -1,9 +1,9 @@
 """Getting data in: one validator per table, chunked file loaders, public data sets, a synthetic shop.
 
-    validate_events / validate_items / validate_users   -> Validated(frame, rejected, duplicates)
-    import_file(store, table, path, settings=..., mapping=...)   -> ImportReport
-    import_dataset(store, name, path, settings)                 -> ImportReport
-    generate_shop(n_users, n_items, days=60, seed=0)             -> SyntheticShop
+validate_events / validate_items / validate_users   -> Validated(frame, rejected, duplicates)
+import_file(store, table, path, settings=..., mapping=...)   -> ImportReport
+import_dataset(store, name, path, settings)                 -> ImportReport
+generate_shop(n_users, n_items, days=60, seed=0)             -> SyntheticShop
 """
 
 from tailor.ingest.datasets import DATASETS, import_dataset

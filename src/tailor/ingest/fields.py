@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tailor.types import CATEGORY_SEPARATOR
 
@@ -239,7 +241,7 @@ def number_column(
         nums = pd.Series(np.nan, index=col.index)
     elif isinstance(col.dtype, pd.StringDtype):
         texts = col.mask(_blank(col)).str.strip()
-        nums = pd.to_numeric(texts, errors="coerce").astype("float64")
+        nums = parse_floats(texts)
         problems.add(texts.notna() & nums.isna(), field, _shown("not a number"), col)
     else:
         nums = _numbers_from_object(col.astype(object), field, problems, parse_strings)
@@ -258,6 +260,15 @@ def number_column(
     return pd.Series(values, index=col.index)
 
 
+def parse_floats(texts: pd.Series) -> pd.Series:
+    """Numbers written as text, NaN where a text is not a number (Arrow's cast when all parse)."""
+    try:
+        cast = pc.cast(pa.array(texts, from_pandas=True), pa.float64())
+        return pd.Series(cast.to_numpy(zero_copy_only=False), index=texts.index)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pd.to_numeric(texts, errors="coerce").astype("float64")
+
+
 def _epoch_to_ms(values: pd.Series) -> pd.Series:
     seconds = values.abs() < SECONDS_BELOW
     return values.where(~seconds, values * 1000).round()
@@ -265,7 +276,7 @@ def _epoch_to_ms(values: pd.Series) -> pd.Series:
 
 def _iso_to_ms(texts: pd.Series) -> pd.Series:
     """ISO-8601 strings (naive means UTC) or numeric strings to float ms; NaN where unparsable."""
-    numeric = _epoch_to_ms(pd.to_numeric(texts, errors="coerce"))
+    numeric = _epoch_to_ms(parse_floats(texts))
     rest = texts.where(numeric.isna())
     parsed = pd.to_datetime(rest, utc=True, format="ISO8601", errors="coerce")
     return numeric.fillna(_datetimes_to_ms(parsed))
