@@ -7,8 +7,17 @@ import pandas as pd
 import pytest
 
 from tailor.artifacts import (
-    CURRENT_FILE, MANIFEST_FILE, TEMP_PREFIX, catalogue_of, current_version, list_versions, load_artifact,
-    prune, read_manifest, switch_current, write_artifact,
+    CURRENT_FILE,
+    MANIFEST_FILE,
+    TEMP_PREFIX,
+    catalogue_of,
+    current_version,
+    list_versions,
+    load_artifact,
+    prune,
+    read_manifest,
+    switch_current,
+    write_artifact,
 )
 from tailor.data.dataset import Dataset
 from tailor.errors import ArtifactError
@@ -18,28 +27,42 @@ from tailor.types import UserBatch
 
 @pytest.fixture
 def data() -> Dataset:
-    events = pd.DataFrame({
-        "user_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u3"],
-        "item_id": ["a", "b", "a", "c", "b", "c", "d"],
-        "kind": ["view", "purchase", "view", "cart", "view", "view", "purchase"],
-        "ts": np.arange(7, dtype=np.int64) * 1000,
-    })
-    items = pd.DataFrame({
-        "item_id": ["a", "b", "c", "d", "e"],
-        "title": ["Apple", "Banana", "Cherry", "Date", "Elderberry"],
-        "category": ["fruit/red", "fruit/yellow", "fruit/red", "fruit/brown", "fruit/black"],
-        "price": [1.0, 0.5, 3.0, None, 2.0],
-        "stock": [10, 0, 5, 1, 2],
-        "hidden": [False, False, False, False, False],
-    })
+    events = pd.DataFrame(
+        {
+            "user_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u3"],
+            "item_id": ["a", "b", "a", "c", "b", "c", "d"],
+            "kind": ["view", "purchase", "view", "cart", "view", "view", "purchase"],
+            "ts": np.arange(7, dtype=np.int64) * 1000,
+        }
+    )
+    items = pd.DataFrame(
+        {
+            "item_id": ["a", "b", "c", "d", "e"],
+            "title": ["Apple", "Banana", "Cherry", "Date", "Elderberry"],
+            "category": ["fruit/red", "fruit/yellow", "fruit/red", "fruit/brown", "fruit/black"],
+            "price": [1.0, 0.5, 3.0, None, 2.0],
+            "stock": [10, 0, 5, 1, 2],
+            "hidden": [False, False, False, False, False],
+        }
+    )
     return Dataset.from_events(events, items)
 
 
 def _write(root, data, keep=3):
-    models = {"popular": model_class("popular")().fit(data), "itemknn": model_class("itemknn")().fit(data)}
+    models = {
+        "popular": model_class("popular")().fit(data),
+        "itemknn": model_class("itemknn")().fit(data),
+    }
     manifest = write_artifact(
-        root, data, models, metrics={"popular": {"recall_at_10": 0.5}}, blend={"popular": 1.0, "itemknn": 2.0},
-        evaluation={"name": "test"}, train_seconds={"popular": 0.0}, settings={"ingest": {}}, keep=keep,
+        root,
+        data,
+        models,
+        metrics={"popular": {"recall_at_10": 0.5}},
+        blend={"popular": 1.0, "itemknn": 2.0},
+        evaluation={"name": "test"},
+        train_seconds={"popular": 0.0},
+        settings={"ingest": {}},
+        keep=keep,
     )
     return manifest, models
 
@@ -49,7 +72,11 @@ def test_written_artifact_loads_back_identical(tmp_path, data):
     assert current_version(tmp_path) == manifest.version
     loaded = load_artifact(tmp_path)
     assert loaded.version == manifest.version
-    assert loaded.manifest.n_users == 3 and loaded.manifest.n_items == 5 and loaded.manifest.n_events == 7
+    assert (
+        loaded.manifest.n_users == 3
+        and loaded.manifest.n_items == 5
+        and loaded.manifest.n_events == 7
+    )
     assert loaded.manifest.data_fingerprint == data.fingerprint()
     assert loaded.manifest.blend == {"popular": 1.0, "itemknn": 2.0}
     assert loaded.user_ids == data.user_ids and loaded.item_ids == data.item_ids
@@ -116,8 +143,16 @@ def test_failed_write_leaves_nothing_behind(tmp_path, data):
     before = sorted(p.name for p in tmp_path.iterdir())
     unfitted = {"popular": model_class("popular")()}
     with pytest.raises(Exception, match="not fitted"):
-        write_artifact(tmp_path, data, unfitted, metrics={}, blend={}, evaluation={},
-                       train_seconds={}, settings={})
+        write_artifact(
+            tmp_path,
+            data,
+            unfitted,
+            metrics={},
+            blend={},
+            evaluation={},
+            train_seconds={},
+            settings={},
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 

@@ -23,8 +23,12 @@ def shop_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TAILOR_TRAIN__MODELS", '["popular", "itemknn", "ease"]')
     shop = generate_shop(100, 50, days=30, seed=5)
-    shop.items[["item_id", "title", "category", "price", "stock", "created_at"]].to_csv("items.csv", index=False)
-    events = shop.events[["user_id", "item_id", "kind", "ts"]].rename(columns={"user_id": "customer"})
+    shop.items[["item_id", "title", "category", "price", "stock", "created_at"]].to_csv(
+        "items.csv", index=False
+    )
+    events = shop.events[["user_id", "item_id", "kind", "ts"]].rename(
+        columns={"user_id": "customer"}
+    )
     events.to_csv("events.csv", index=False)
     with open("events.csv", "a", encoding="utf-8") as handle:
         handle.write("someone,some-item,teleport,1700000000000\n")
@@ -79,10 +83,21 @@ def test_bad_mapping_is_explained(shop_folder):
     assert result.exit_code != 0 and "canonical=source" in result.output
 
 
-@pytest.mark.parametrize("command", [
-    [], ["init"], ["import"], ["import", "events"], ["import", "dataset"], ["train"], ["evaluate"],
-    ["serve"], ["recommend"], ["demo"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["init"],
+        ["import"],
+        ["import", "events"],
+        ["import", "dataset"],
+        ["train"],
+        ["evaluate"],
+        ["serve"],
+        ["recommend"],
+        ["demo"],
+    ],
+)
 def test_every_command_has_help(command):
     result = tailor(*command, "--help")
     assert result.exit_code == 0, result.output

@@ -23,7 +23,9 @@ MODELS = ["popular", "itemknn", "ease"]
 
 def make_engine(root, models=MODELS) -> Engine:
     settings = load_settings(
-        store_url=f"sqlite:///{root}/tailor.db", artifacts_dir=root / "artifacts", train={"models": models}
+        store_url=f"sqlite:///{root}/tailor.db",
+        artifacts_dir=root / "artifacts",
+        train={"models": models},
     )
     return Engine(settings)
 
@@ -105,7 +107,10 @@ def test_category_filter_keeps_only_that_branch(engine):
     unseen = engine.recommend(user, 1)[0].item_id
     top_level = items.loc[unseen, "category"].split("/")[0]
     in_branch = set(items.index[items["category"].str.startswith(top_level + "/")])
-    for recs in (engine.recommend(user, 5, category=top_level), engine.popular(5, category=top_level)):
+    for recs in (
+        engine.recommend(user, 5, category=top_level),
+        engine.popular(5, category=top_level),
+    ):
         assert recs and {r.item_id for r in recs} <= in_branch
     assert engine.popular(5, category="no-such-category") == []
 
@@ -118,7 +123,9 @@ def test_exclude_and_hidden_items_are_never_returned(engine):
     row = engine.store.items([before[2]]).assign(hidden=True)
     assert engine.put_items(row).written == 1
     engine.delete_items([before[3]])
-    shown = {r.item_id for r in engine.recommend(user, 20)} | {r.item_id for r in engine.popular(60)}
+    shown = {r.item_id for r in engine.recommend(user, 20)} | {
+        r.item_id for r in engine.popular(60)
+    }
     assert before[2] not in shown and before[3] not in shown
 
 
@@ -140,11 +147,13 @@ def test_k_is_checked(engine):
 
 
 def test_rejected_rows_are_listed_and_valid_rows_kept(engine):
-    result = engine.ingest_events([
-        {"user_id": "a", "item_id": "x", "kind": "view", "event_id": "ok-1"},
-        {"user_id": "a", "item_id": "x", "kind": "teleport", "event_id": "bad-1"},
-        {"user_id": "a", "item_id": "y", "kind": "view", "event_id": "ok-1"},
-    ])
+    result = engine.ingest_events(
+        [
+            {"user_id": "a", "item_id": "x", "kind": "view", "event_id": "ok-1"},
+            {"user_id": "a", "item_id": "x", "kind": "teleport", "event_id": "bad-1"},
+            {"user_id": "a", "item_id": "y", "kind": "view", "event_id": "ok-1"},
+        ]
+    )
     assert (result.accepted, result.duplicates) == (1, 1)
     assert [(r.row, r.field) for r in result.rejected] == [(1, "kind")]
 

@@ -94,16 +94,18 @@ def catalogue_of(data: Dataset, listed: Collection[str] | None = None) -> pd.Dat
             return pd.Series([default] * n, dtype=dtype)
         return frame[name].reset_index(drop=True).astype(dtype)
 
-    return pd.DataFrame({
-        "item_id": pd.Series(data.item_ids.to_list(), dtype="string"),
-        "title": column("title", None, "string"),
-        "category": column("category", None, "string"),
-        "price": column("price", np.nan, "float64"),
-        "stock": column("stock", np.nan, "float64"),
-        "hidden": column("hidden", False, "boolean").fillna(False).astype(bool),
-        "popularity": pd.Series(data.item_counts, dtype="int64"),
-        "listed": _flags(n, None if listed is None else data.item_ids.indices(listed)),
-    })
+    return pd.DataFrame(
+        {
+            "item_id": pd.Series(data.item_ids.to_list(), dtype="string"),
+            "title": column("title", None, "string"),
+            "category": column("category", None, "string"),
+            "price": column("price", np.nan, "float64"),
+            "stock": column("stock", np.nan, "float64"),
+            "hidden": column("hidden", False, "boolean").fillna(False).astype(bool),
+            "popularity": pd.Series(data.item_counts, dtype="int64"),
+            "listed": _flags(n, None if listed is None else data.item_ids.indices(listed)),
+        }
+    )
 
 
 def _flags(n: int, indices: np.ndarray | None) -> np.ndarray:
@@ -194,7 +196,8 @@ def list_versions(root: str | Path) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(
-        p.name for p in root.iterdir()
+        p.name
+        for p in root.iterdir()
         if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST_FILE).exists()
     )
 
@@ -215,11 +218,15 @@ def read_manifest(path: str | Path) -> Manifest:
     try:
         manifest = Manifest.model_validate_json((path / MANIFEST_FILE).read_bytes())
     except FileNotFoundError:
-        raise ArtifactError(f"{path} is not a complete artifact: {MANIFEST_FILE} is missing") from None
+        raise ArtifactError(
+            f"{path} is not a complete artifact: {MANIFEST_FILE} is missing"
+        ) from None
     except ValidationError as exc:
         raise ArtifactError(f"{path / MANIFEST_FILE} is not a valid manifest: {exc}") from exc
     if manifest.format != FORMAT:
-        raise ArtifactError(f"{path} has artifact format {manifest.format}; this Tailor reads {FORMAT}")
+        raise ArtifactError(
+            f"{path} has artifact format {manifest.format}; this Tailor reads {FORMAT}"
+        )
     for name, size in manifest.files.items():
         file = path / name
         if not file.is_file() or file.stat().st_size != size:
@@ -257,7 +264,9 @@ def _new_version(fingerprint: str, models: list[str], settings: dict[str, Any]) 
     now = datetime.now(UTC)
     stamp = now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
     digest = hashlib.sha256(
-        json.dumps([fingerprint, models, settings, now.isoformat()], sort_keys=True, default=str).encode()
+        json.dumps(
+            [fingerprint, models, settings, now.isoformat()], sort_keys=True, default=str
+        ).encode()
     ).hexdigest()[:8]
     return f"{stamp}-{digest}"
 
@@ -265,7 +274,8 @@ def _new_version(fingerprint: str, models: list[str], settings: dict[str, Any]) 
 def _file_sizes(path: Path) -> dict[str, int]:
     return {
         p.relative_to(path).as_posix(): p.stat().st_size
-        for p in sorted(path.rglob("*")) if p.is_file()
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
     }
 
 

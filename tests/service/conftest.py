@@ -13,7 +13,8 @@ from tailor.settings import load_settings
 
 def settings_in(folder):
     return load_settings(
-        store_url=f"sqlite:///{folder}/tailor.db", artifacts_dir=folder / "artifacts",
+        store_url=f"sqlite:///{folder}/tailor.db",
+        artifacts_dir=folder / "artifacts",
         train={"models": ["popular", "itemknn", "ease"]},
     )
 

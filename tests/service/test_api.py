@@ -28,8 +28,18 @@ def assert_error(response, status: int, error: str, field: str | None = None) ->
 
 
 def test_post_one_event_then_a_batch_with_a_bad_row(client):
-    one = {"event_id": "e-1", "user_id": "u-1", "item_id": "i-1", "kind": "view", "ts": 1_700_000_000_000}
-    assert client.post("/v1/events", json=one).json() == {"accepted": 1, "duplicates": 0, "rejected": []}
+    one = {
+        "event_id": "e-1",
+        "user_id": "u-1",
+        "item_id": "i-1",
+        "kind": "view",
+        "ts": 1_700_000_000_000,
+    }
+    assert client.post("/v1/events", json=one).json() == {
+        "accepted": 1,
+        "duplicates": 0,
+        "rejected": [],
+    }
     batch = [
         {**one, "event_id": "e-2"},
         {**one, "event_id": "e-3", "kind": "teleport"},
@@ -51,7 +61,9 @@ def test_too_many_events_are_refused_with_the_limit(client, settings):
 
 @pytest.mark.parametrize("payload", [b"{not json", b"", b"42", b"[1, 2]"])
 def test_malformed_bodies_get_json_errors(client, payload):
-    response = client.post("/v1/events", content=payload, headers={"content-type": "application/json"})
+    response = client.post(
+        "/v1/events", content=payload, headers={"content-type": "application/json"}
+    )
     assert_error(response, 422, "InvalidInputError", "body")
 
 
@@ -68,13 +80,17 @@ def test_recommendations_follow_a_new_event(client, shop):
 
 def test_exclude_repeated_or_comma_separated_and_category(client, shop):
     user = top_user(shop)
-    first = [i["item_id"] for i in client.get(f"/v1/users/{user}/recommendations?k=6").json()["items"]]
+    first = [
+        i["item_id"] for i in client.get(f"/v1/users/{user}/recommendations?k=6").json()["items"]
+    ]
     url = f"/v1/users/{user}/recommendations?k=6&exclude={first[0]},{first[1]}&exclude={first[2]}"
     after = [i["item_id"] for i in client.get(url).json()["items"]]
     assert len(after) == 6 and not set(first[:3]) & set(after)
     categories = shop.items.set_index("item_id")["category"]
     category = categories[first[-1]].split("/")[0]  # the branch of an unseen item
-    items = client.get(f"/v1/users/{user}/recommendations", params={"k": 5, "category": category}).json()
+    items = client.get(
+        f"/v1/users/{user}/recommendations", params={"k": 5, "category": category}
+    ).json()
     assert items["items"] and all(
         categories[i["item_id"]].split("/")[0] == category for i in items["items"]
     )
@@ -125,7 +141,9 @@ def test_health_docs_and_unknown_routes(client):
     assert health["counts"]["events"] > 0
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/v1/events", "/v1/items", "/v1/users/{user_id}/recommendations", "/healthz"} <= set(paths)
+    assert {"/v1/events", "/v1/items", "/v1/users/{user_id}/recommendations", "/healthz"} <= set(
+        paths
+    )
     assert_error(client.get("/v1/nothing-here"), 404, "NotFoundError")
 
 
@@ -134,7 +152,12 @@ def test_without_a_model_recommendations_say_to_train(settings):
         body = assert_error(client.get("/v1/users/u/recommendations"), 503, "NotFittedError")
         assert "tailor train" in body["message"]
         assert client.get("/healthz").json()["model_version"] is None
-        assert client.post("/v1/events", json={"user_id": "u", "item_id": "i", "kind": "view"}).json()["accepted"] == 1
+        assert (
+            client.post("/v1/events", json={"user_id": "u", "item_id": "i", "kind": "view"}).json()[
+                "accepted"
+            ]
+            == 1
+        )
 
 
 def test_a_new_version_is_served_without_restart(client, settings):
@@ -148,8 +171,16 @@ def test_a_new_version_is_served_without_restart(client, settings):
 
 
 def test_event_body_is_parsed_as_one_batch(client):
-    events = [{"user_id": f"u{i % 7}", "item_id": f"i{i % 13}", "kind": "view", "ts": 1_700_000_000_000 + i}
-              for i in range(2000)]
-    body = client.post("/v1/events", content=orjson.dumps(events),
-                       headers={"content-type": "application/json"}).json()
+    events = [
+        {
+            "user_id": f"u{i % 7}",
+            "item_id": f"i{i % 13}",
+            "kind": "view",
+            "ts": 1_700_000_000_000 + i,
+        }
+        for i in range(2000)
+    ]
+    body = client.post(
+        "/v1/events", content=orjson.dumps(events), headers={"content-type": "application/json"}
+    ).json()
     assert body == {"accepted": 2000, "duplicates": 0, "rejected": []}

@@ -16,7 +16,13 @@ from typer.core import TyperGroup
 
 from tailor.cli.config_template import CONFIG_TEMPLATE
 from tailor.cli.output import (
-    console, errors, metrics_table, print_rejections, recommendations_table, rows_bar, step_bar,
+    console,
+    errors,
+    metrics_table,
+    print_rejections,
+    recommendations_table,
+    rows_bar,
+    step_bar,
 )
 from tailor.engine import Engine, Evaluation
 from tailor.errors import TailorError
@@ -35,9 +41,15 @@ class _Commands(TyperGroup):
             raise typer.Exit(1) from None
 
 
-app = typer.Typer(cls=_Commands, no_args_is_help=True, add_completion=False,
-                  help="Tailor: self-hosted personalization for online shops.")
-import_app = typer.Typer(no_args_is_help=True, help="Load events, items, users or a public dataset into the store.")
+app = typer.Typer(
+    cls=_Commands,
+    no_args_is_help=True,
+    add_completion=False,
+    help="Tailor: self-hosted personalization for online shops.",
+)
+import_app = typer.Typer(
+    no_args_is_help=True, help="Load events, items, users or a public dataset into the store."
+)
 app.add_typer(import_app, name="import")
 
 
@@ -58,8 +70,10 @@ class DatasetName(str, Enum):
 @app.callback()
 def main(
     ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option(
-        "--config", "-c", help="settings file (default: ./tailor.toml when present)")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="settings file (default: ./tailor.toml when present)"),
+    ] = None,
 ) -> None:
     ctx.obj = config
 
@@ -96,24 +110,41 @@ def init(
     with _engine(ctx) as engine:
         counts = engine.store.counts()
     settings.artifacts_dir.mkdir(parents=True, exist_ok=True)
-    console.print(f"store ready at {settings.store_url} ({counts['events']:,} events, "
-                  f"{counts['items']:,} items); artifacts go to {settings.artifacts_dir}")
+    console.print(
+        f"store ready at {settings.store_url} ({counts['events']:,} events, "
+        f"{counts['items']:,} items); artifacts go to {settings.artifacts_dir}"
+    )
 
 
 def _table_command(table: str) -> Callable[..., None]:
     def command(
         ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV, TSV, JSONL or Parquet")],
-        format: Annotated[FileFormat | None, typer.Option(help="default: from the file extension")] = None,
-        map: Annotated[list[str] | None, typer.Option(
-            "--map", help="canonical=source: read a canonical column from another name; repeatable")] = None,
+        file: Annotated[
+            Path, typer.Argument(exists=True, dir_okay=False, help="CSV, TSV, JSONL or Parquet")
+        ],
+        format: Annotated[
+            FileFormat | None, typer.Option(help="default: from the file extension")
+        ] = None,
+        map: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--map",
+                help="canonical=source: read a canonical column from another name; repeatable",
+            ),
+        ] = None,
     ) -> None:
         from tailor.ingest.files import import_file
 
         with _engine(ctx) as engine, rows_bar(f"importing {table}") as progress:
-            report = import_file(engine.store, table, file, settings=engine.settings.ingest,
-                                 mapping=_parse_mapping(map or []),
-                                 fmt=format.value if format else None, progress=progress)
+            report = import_file(
+                engine.store,
+                table,
+                file,
+                settings=engine.settings.ingest,
+                mapping=_parse_mapping(map or []),
+                fmt=format.value if format else None,
+                progress=progress,
+            )
         _print_import(report)
 
     return command
@@ -166,15 +197,19 @@ def train(ctx: typer.Context) -> None:
     with _engine(ctx) as engine, step_bar("training") as progress:
         manifest = engine.train(progress)
     console.print(metrics_table(manifest.metrics, manifest.evaluation))
-    console.print(f"model version {manifest.version} is current: {manifest.n_users:,} users, "
-                  f"{manifest.n_items:,} items, {manifest.n_events:,} events, "
-                  f"{time.perf_counter() - start:.1f} s")
+    console.print(
+        f"model version {manifest.version} is current: {manifest.n_users:,} users, "
+        f"{manifest.n_items:,} items, {manifest.n_events:,} events, "
+        f"{time.perf_counter() - start:.1f} s"
+    )
 
 
 @app.command()
 def evaluate(
     ctx: typer.Context,
-    json_out: Annotated[Path | None, typer.Option("--json", help="also write the metrics to this JSON file")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="also write the metrics to this JSON file")
+    ] = None,
 ) -> None:
     """Measure every configured model and their blend on a time holdout (the last 10% of the time range)."""
     start = time.perf_counter()
@@ -183,7 +218,9 @@ def evaluate(
     seconds = time.perf_counter() - start
     console.print(metrics_table(evaluation.metrics, evaluation.protocol))
     if json_out is not None:
-        json_out.write_text(json.dumps(_evaluation_json(evaluation, seconds), indent=1), encoding="utf-8")
+        json_out.write_text(
+            json.dumps(_evaluation_json(evaluation, seconds), indent=1), encoding="utf-8"
+        )
         console.print(f"wrote {json_out}")
 
 
@@ -201,8 +238,12 @@ def _evaluation_json(evaluation: Evaluation, seconds: float) -> dict[str, Any]:
 @app.command()
 def serve(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option(help="default: service.host from the settings")] = None,
-    port: Annotated[int | None, typer.Option(help="default: service.port from the settings")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="default: service.host from the settings")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="default: service.port from the settings")
+    ] = None,
 ) -> None:
     """Serve the HTTP API (docs at /docs); a newly trained version is picked up while running."""
     _serve(_settings(ctx), host, port)
@@ -214,7 +255,9 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     from tailor.service import create_app
 
     host, port = host or settings.service.host, port or settings.service.port
-    console.print(f"serving on http://{host}:{port} (API docs at http://{host}:{port}/docs); Ctrl+C stops")
+    console.print(
+        f"serving on http://{host}:{port} (API docs at http://{host}:{port}/docs); Ctrl+C stops"
+    )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
@@ -223,10 +266,18 @@ def recommend(
     ctx: typer.Context,
     user_id: Annotated[str | None, typer.Argument(help="the user to recommend for")] = None,
     k: Annotated[int, typer.Option("--k", "-k", help="how many items")] = 10,
-    category: Annotated[str | None, typer.Option(help="only items in this category path or below")] = None,
-    users: Annotated[Path | None, typer.Option(
-        exists=True, dir_okay=False, help="batch mode: a file with one user id per line")] = None,
-    out: Annotated[Path | None, typer.Option(help="batch mode: write JSONL here instead of stdout")] = None,
+    category: Annotated[
+        str | None, typer.Option(help="only items in this category path or below")
+    ] = None,
+    users: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="batch mode: a file with one user id per line"
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="batch mode: write JSONL here instead of stdout")
+    ] = None,
 ) -> None:
     """Recommend for one user (a table), or with --users for many (JSONL: user_id, items, scores, reasons)."""
     if (user_id is None) == (users is None):
@@ -234,9 +285,13 @@ def recommend(
     with _engine(ctx) as engine:
         engine.load()
         if user_id is not None:
-            console.print(recommendations_table(user_id, engine.recommend(user_id, k, category=category)))
+            console.print(
+                recommendations_table(user_id, engine.recommend(user_id, k, category=category))
+            )
             return
-        ids = [line.strip() for line in users.read_text(encoding="utf-8").splitlines() if line.strip()]
+        ids = [
+            line.strip() for line in users.read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
         lines = (_recs_line(uid, engine, k, category) for uid in ids)
         if out is None:
             for line in lines:
@@ -249,12 +304,15 @@ def recommend(
 
 def _recs_line(user_id: str, engine: Engine, k: int, category: str | None) -> str:
     recs = engine.recommend(user_id, k, category=category)
-    return json.dumps({
-        "user_id": user_id,
-        "items": [r.item_id for r in recs],
-        "scores": [round(r.score, 6) for r in recs],
-        "reasons": [r.reason for r in recs],
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "user_id": user_id,
+            "items": [r.item_id for r in recs],
+            "scores": [round(r.score, 6) for r in recs],
+            "reasons": [r.reason for r in recs],
+        },
+        ensure_ascii=False,
+    )
 
 
 @app.command()
@@ -263,8 +321,12 @@ def demo(
     users: Annotated[int, typer.Option(help="synthetic shoppers")] = 3000,
     items: Annotated[int, typer.Option(help="synthetic products")] = 1000,
     seed: Annotated[int, typer.Option(help="random seed of the synthetic shop")] = 0,
-    port: Annotated[int | None, typer.Option(help="default: service.port from the settings")] = None,
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API after evaluating")] = True,
+    port: Annotated[
+        int | None, typer.Option(help="default: service.port from the settings")
+    ] = None,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="serve the API after evaluating")
+    ] = True,
 ) -> None:
     """Generate a synthetic shop into the configured store, train, print the metrics, then serve."""
     from tailor.ingest.synthetic import generate_shop
@@ -275,8 +337,10 @@ def demo(
             engine.put_items(shop.items)
             engine.put_users(shop.users)
             result = engine.ingest_events(shop.events)
-        console.print(f"shop: {len(shop.items):,} items, {len(shop.users):,} users, "
-                      f"{result.accepted:,} new events ({result.duplicates:,} already stored)")
+        console.print(
+            f"shop: {len(shop.items):,} items, {len(shop.users):,} users, "
+            f"{result.accepted:,} new events ({result.duplicates:,} already stored)"
+        )
         print_rejections(result.rejected)
         with step_bar("training") as progress:
             manifest = engine.train(progress)

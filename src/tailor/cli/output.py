@@ -21,18 +21,31 @@ HIGHER_IS_BETTER = frozenset({"recall", "ndcg", "hit_rate", "mrr"})
 @contextlib.contextmanager
 def step_bar(title: str) -> Iterator[Callable[[str, int, int], None]]:
     """A bar for engine steps: the callback takes (description, done, total)."""
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(title, total=None)
-        yield lambda step, done, total: bar.update(task, description=step, completed=done, total=total)
+        yield lambda step, done, total: bar.update(
+            task, description=step, completed=done, total=total
+        )
 
 
 @contextlib.contextmanager
 def rows_bar(title: str) -> Iterator[Callable[..., None]]:
     """A bar for imports: the callback takes (rows done, rows in all or None)."""
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                  TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(title, total=None)
         yield lambda done, total=None: bar.update(task, completed=done, total=total)
 
@@ -54,8 +67,10 @@ def metrics_table(metrics: dict[str, dict[str, float]], protocol: dict[str, Any]
     names = list(dict.fromkeys(key for row in metrics.values() for key in row))
     masked = "seen items masked" if protocol.get("seen_items_masked") else "seen items not masked"
     users = f", {protocol['n_test_users']:,} test users" if "n_test_users" in protocol else ""
-    table = Table(title=f"{protocol.get('name', 'evaluation')}{users}, {masked}",
-                  caption="novelty in bits; coverage: share of the catalogue recommended")
+    table = Table(
+        title=f"{protocol.get('name', 'evaluation')}{users}, {masked}",
+        caption="novelty in bits; coverage: share of the catalogue recommended",
+    )
     table.add_column("metric", no_wrap=True)
     for model in metrics:
         table.add_column(model, justify="right", no_wrap=True)
@@ -63,7 +78,9 @@ def metrics_table(metrics: dict[str, dict[str, float]], protocol: dict[str, Any]
         values = [row.get(name) for row in metrics.values()]
         best = max((v for v in values if v is not None), default=None)
         higher_is_better = name.split("_at_")[0] in HIGHER_IS_BETTER
-        table.add_row(name.replace("_at_", "@"), *(_cell(v, higher_is_better and v == best) for v in values))
+        table.add_row(
+            name.replace("_at_", "@"), *(_cell(v, higher_is_better and v == best) for v in values)
+        )
     return table
 
 

@@ -11,14 +11,22 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Sequence
+from typing import Self
 
 from tailor.artifacts import CURRENT_FILE, Manifest, current_version, load_artifact
 from tailor.engine.serve import Recommendation, Serving
 from tailor.engine.train import Evaluation, Progress, evaluate_models, load_dataset
 from tailor.engine.train import train as train_artifact
-from tailor.engine.writes import IngestResult, Records, RejectedRow, WriteResult
-from tailor.engine.writes import ingest_events, put_items, put_users
-from tailor.errors import InvalidInputError, NotFittedError
+from tailor.engine.writes import (
+    IngestResult,
+    Records,
+    RejectedRow,
+    WriteResult,
+    ingest_events,
+    put_items,
+    put_users,
+)
+from tailor.errors import InvalidInputError, NotFittedError, StoreError
 from tailor.settings import Settings
 from tailor.store import open_store
 from tailor.store.base import Store
@@ -129,7 +137,7 @@ class Engine:
         problems: list[str] = []
         try:
             counts = self.store.counts()
-        except Exception as exc:  # a health check reports any failure instead of raising it
+        except StoreError as exc:
             counts = None
             problems.append(f"store unreachable: {exc}")
         if self._serving is None:
@@ -144,7 +152,7 @@ class Engine:
     def close(self) -> None:
         self.store.close()
 
-    def __enter__(self) -> Engine:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -160,7 +168,9 @@ class Engine:
 
     def _check_k(self, k: int) -> None:
         if not 1 <= k <= self.settings.service.max_k:
-            raise InvalidInputError(f"k must be between 1 and {self.settings.service.max_k}, got {k}", field="k")
+            raise InvalidInputError(
+                f"k must be between 1 and {self.settings.service.max_k}, got {k}", field="k"
+            )
 
     def _stat_current(self) -> tuple[int, int] | None:
         try:
@@ -171,5 +181,11 @@ class Engine:
 
 
 __all__ = [
-    "Engine", "Evaluation", "IngestResult", "Progress", "Recommendation", "RejectedRow", "WriteResult",
+    "Engine",
+    "Evaluation",
+    "IngestResult",
+    "Progress",
+    "Recommendation",
+    "RejectedRow",
+    "WriteResult",
 ]

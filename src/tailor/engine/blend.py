@@ -56,8 +56,12 @@ class Blend(Recommender):
             model.fit(data)
 
     def _score(self, users: UserBatch) -> np.ndarray:
-        scores, _ = self._fuse({n: m.recommend(users, self.params.depth, exclude_seen=False)
-                                for n, m in self.members.items()})
+        scores, _ = self._fuse(
+            {
+                n: m.recommend(users, self.params.depth, exclude_seen=False)
+                for n, m in self.members.items()
+            }
+        )
         return scores
 
     def recommend(
@@ -73,8 +77,9 @@ class Blend(Recommender):
         self._check_fitted()
         depth = max(k, self.params.depth)
         member_recs = {
-            name: model.recommend(users, depth, exclude_seen=exclude_seen,
-                                  candidates=candidates, exclude=exclude)
+            name: model.recommend(
+                users, depth, exclude_seen=exclude_seen, candidates=candidates, exclude=exclude
+            )
             for name, model in self.members.items()
         }
         return self._top(member_recs, k)

@@ -43,7 +43,8 @@ class Serving:
         catalogue = artifact.catalogue
         self.categories = catalogue["category"].fillna("").astype(str).to_numpy(dtype=object)
         self.available = catalogue["listed"].to_numpy(dtype=bool) & ~(
-            catalogue["hidden"].to_numpy(dtype=bool) | (catalogue["stock"].fillna(1).to_numpy() <= 0)
+            catalogue["hidden"].to_numpy(dtype=bool)
+            | (catalogue["stock"].fillna(1).to_numpy() <= 0)
         )
         self.popularity = catalogue["popularity"].to_numpy(dtype=np.float32)
         # The kinds and weights the models were trained with (Dataset codes kinds in sorted order).
@@ -58,7 +59,12 @@ class Serving:
     # ---- answers ------------------------------------------------------------------------------
 
     def recommend(
-        self, user_id: str, recent: pd.DataFrame, k: int, exclude: Iterable[str], category: str | None
+        self,
+        user_id: str,
+        recent: pd.DataFrame,
+        k: int,
+        exclude: Iterable[str],
+        category: str | None,
     ) -> list[Recommendation]:
         """Top k for a user from their recent events (oldest first); popularity when none is usable."""
         item_ids = self.artifact.item_ids
@@ -74,10 +80,15 @@ class Serving:
         batch = UserBatch(
             user_idx=np.array([self.artifact.user_ids.get(user_id)], dtype=np.int64),
             histories=[idx[positive]],
-            kinds=[np.array([self.kind_codes[kinds[i]] for i in np.flatnonzero(positive)], dtype=np.int16)],
+            kinds=[
+                np.array(
+                    [self.kind_codes[kinds[i]] for i in np.flatnonzero(positive)], dtype=np.int16
+                )
+            ],
         )
-        recs = self.blend.recommend(batch, k, exclude=self._unavailable(blocked),
-                                    candidates=self._candidates(category))
+        recs = self.blend.recommend(
+            batch, k, exclude=self._unavailable(blocked), candidates=self._candidates(category)
+        )
         return self._answers(recs, PERSONALIZED)
 
     def similar_items(self, item_id: str, k: int) -> list[Recommendation]:
@@ -94,7 +105,9 @@ class Serving:
         )
         return self._answers(trimmed, SIMILAR)
 
-    def popular(self, k: int, category: str | None, exclude: Iterable[str] = ()) -> list[Recommendation]:
+    def popular(
+        self, k: int, category: str | None, exclude: Iterable[str] = ()
+    ) -> list[Recommendation]:
         return self._popular(k, category, self.artifact.item_ids.indices(exclude), POPULAR)
 
     # ---- live catalogue changes -----------------------------------------------------------------
@@ -116,7 +129,9 @@ class Serving:
 
     # ---- helpers ------------------------------------------------------------------------------
 
-    def _popular(self, k: int, category: str | None, blocked: np.ndarray, reason: str) -> list[Recommendation]:
+    def _popular(
+        self, k: int, category: str | None, blocked: np.ndarray, reason: str
+    ) -> list[Recommendation]:
         scores = np.where(self.available, self.popularity, -np.inf).astype(np.float32)
         candidates = self._candidates(category)
         if candidates is not None:

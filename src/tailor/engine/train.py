@@ -45,7 +45,9 @@ def load_dataset(store: Store, settings: Settings) -> tuple[Dataset, pd.Series |
     """The store's events as a Dataset, and the catalogue's item ids (None without a catalogue)."""
     events = store.events()
     if not len(events):
-        raise InvalidInputError("the store holds no events yet: import some with `tailor import events FILE`")
+        raise InvalidInputError(
+            "the store holds no events yet: import some with `tailor import events FILE`"
+        )
     items = store.items()
     data = Dataset.from_events(events, items, settings.ingest.event_weights)
     return data, (items["item_id"].astype(str) if len(items) else None)
@@ -65,7 +67,9 @@ def build_models(settings: Settings) -> dict[str, Recommender]:
     return models
 
 
-def evaluate_models(data: Dataset, settings: Settings, progress: Progress | None = None) -> Evaluation:
+def evaluate_models(
+    data: Dataset, settings: Settings, progress: Progress | None = None
+) -> Evaluation:
     """Fit every configured model before the cutoff and measure it, and the blend, after it."""
     first, last = int(data.ts.min()), int(data.ts.max())
     cutoff = last - int((last - first) * HOLDOUT_FRACTION)

@@ -50,7 +50,9 @@ def ingest_events(store: Store, records: Records, settings: IngestSettings) -> I
     )
 
 
-def put_items(store: Store, records: Records, settings: IngestSettings) -> tuple[WriteResult, pd.DataFrame]:
+def put_items(
+    store: Store, records: Records, settings: IngestSettings
+) -> tuple[WriteResult, pd.DataFrame]:
     """Upsert items; also returns the stored frame so live caches can follow the change."""
     checked = validate_items(records, settings)
     written = store.upsert_items(checked.frame) if len(checked.frame) else 0

@@ -14,7 +14,9 @@ def parse_rows(body: bytes, max_rows: int, noun: str) -> list[dict[str, Any]]:
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise InvalidInputError(f"the request body is not valid JSON: {exc}", field="body") from None
+        raise InvalidInputError(
+            f"the request body is not valid JSON: {exc}", field="body"
+        ) from None
     rows = [parsed] if isinstance(parsed, dict) else parsed
     if not isinstance(rows, list):
         raise InvalidInputError(f"send one {noun} object or an array of them", field="body")

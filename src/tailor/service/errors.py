@@ -22,7 +22,9 @@ def error_response(status: int, error: str, message: str, field: str | None = No
 
 async def _tailor_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TailorError)
-    return error_response(exc.status_code, type(exc).__name__, exc.message, getattr(exc, "field", None))
+    return error_response(
+        exc.status_code, type(exc).__name__, exc.message, getattr(exc, "field", None)
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -46,7 +48,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "InternalError", f"internal error ({type(exc).__name__}); see the server log")
+    return error_response(
+        500, "InternalError", f"internal error ({type(exc).__name__}); see the server log"
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

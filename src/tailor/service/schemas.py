@@ -12,10 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class EventIn(BaseModel):
-    event_id: str | None = Field(None, description="client-supplied id: sending it twice stores it once")
+    event_id: str | None = Field(
+        None, description="client-supplied id: sending it twice stores it once"
+    )
     user_id: str
-    item_id: str | None = Field(None, description="optional only for kinds without an item (search)")
-    kind: str = Field(description="view, click, search, favorite, cart, purchase, rating, ... or a shop kind")
+    item_id: str | None = Field(
+        None, description="optional only for kinds without an item (search)"
+    )
+    kind: str = Field(
+        description="view, click, search, favorite, cart, purchase, rating, ... or a shop kind"
+    )
     ts: int | str | None = Field(None, description="milliseconds since the epoch, or ISO 8601")
     value: float | None = Field(None, description="rating, quantity or amount")
     session_id: str | None = None
@@ -98,8 +104,15 @@ def batch_body_schema(row: type[BaseModel], max_rows: int) -> dict[str, Any]:
     return {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"oneOf": [
-                schema, {"type": "array", "items": schema, "maxItems": max_rows},
-            ]}}},
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            schema,
+                            {"type": "array", "items": schema, "maxItems": max_rows},
+                        ]
+                    }
+                }
+            },
         }
     }

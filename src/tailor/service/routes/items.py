@@ -7,7 +7,12 @@ from starlette.responses import Response
 from tailor.service.body import parse_rows
 from tailor.service.routes import EngineDep, json_response
 from tailor.service.schemas import (
-    DeletedOut, ErrorOut, ItemIn, RecommendationsOut, WriteOut, batch_body_schema,
+    DeletedOut,
+    ErrorOut,
+    ItemIn,
+    RecommendationsOut,
+    WriteOut,
+    batch_body_schema,
 )
 from tailor.settings import Settings
 
@@ -17,9 +22,13 @@ def router(settings: Settings) -> APIRouter:
     max_rows = settings.service.max_batch_events
     K = Annotated[int, Query(ge=1, le=settings.service.max_k, description="how many items")]
 
-    @api.put("", response_model=WriteOut, responses={422: {"model": ErrorOut}},
-             openapi_extra=batch_body_schema(ItemIn, max_rows),
-             summary="Insert or replace one item or a batch")
+    @api.put(
+        "",
+        response_model=WriteOut,
+        responses={422: {"model": ErrorOut}},
+        openapi_extra=batch_body_schema(ItemIn, max_rows),
+        summary="Insert or replace one item or a batch",
+    )
     async def put_items(request: Request, engine: EngineDep) -> Response:
         """Hidden and sold-out items stop being recommended at once; other changes reach the
         models at the next training."""
@@ -31,9 +40,12 @@ def router(settings: Settings) -> APIRouter:
         """The item stops being recommended at once; its past events stay as history."""
         return DeletedOut(deleted=engine.delete_items([item_id]))
 
-    @api.get("/{item_id}/similar", response_model=RecommendationsOut,
-             responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
-             summary="Items similar to an item")
+    @api.get(
+        "/{item_id}/similar",
+        response_model=RecommendationsOut,
+        responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+        summary="Items similar to an item",
+    )
     def similar(item_id: str, engine: EngineDep, k: K = 10) -> RecommendationsOut:
         items = engine.similar_items(item_id, k)
         return RecommendationsOut(model_version=engine.version, items=items)

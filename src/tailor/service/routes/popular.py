@@ -11,12 +11,19 @@ def router(settings: Settings) -> APIRouter:
     api = APIRouter()
     K = Annotated[int, Query(ge=1, le=settings.service.max_k, description="how many items")]
 
-    @api.get("/v1/popular", response_model=RecommendationsOut, tags=["items"],
-             responses={503: {"model": ErrorOut}}, summary="The most popular items")
+    @api.get(
+        "/v1/popular",
+        response_model=RecommendationsOut,
+        tags=["items"],
+        responses={503: {"model": ErrorOut}},
+        summary="The most popular items",
+    )
     def popular(
         engine: EngineDep,
         k: K = 10,
-        category: Annotated[str | None, Query(description="only items in this category path or below")] = None,
+        category: Annotated[
+            str | None, Query(description="only items in this category path or below")
+        ] = None,
     ) -> RecommendationsOut:
         return RecommendationsOut(model_version=engine.version, items=engine.popular(k, category))
 

@@ -7,7 +7,12 @@ from starlette.responses import Response
 from tailor.service.body import parse_rows
 from tailor.service.routes import EngineDep, json_response, split_ids
 from tailor.service.schemas import (
-    DeletedOut, ErrorOut, RecommendationsOut, UserIn, WriteOut, batch_body_schema,
+    DeletedOut,
+    ErrorOut,
+    RecommendationsOut,
+    UserIn,
+    WriteOut,
+    batch_body_schema,
 )
 from tailor.settings import Settings
 
@@ -17,26 +22,39 @@ def router(settings: Settings) -> APIRouter:
     max_rows = settings.service.max_batch_events
     K = Annotated[int, Query(ge=1, le=settings.service.max_k, description="how many items")]
 
-    @api.put("", response_model=WriteOut, responses={422: {"model": ErrorOut}},
-             openapi_extra=batch_body_schema(UserIn, max_rows),
-             summary="Insert or replace one user or a batch")
+    @api.put(
+        "",
+        response_model=WriteOut,
+        responses={422: {"model": ErrorOut}},
+        openapi_extra=batch_body_schema(UserIn, max_rows),
+        summary="Insert or replace one user or a batch",
+    )
     async def put_users(request: Request, engine: EngineDep) -> Response:
         rows = parse_rows(await request.body(), max_rows, "user")
         return json_response(await run_in_threadpool(engine.put_users, rows))
 
-    @api.delete("/{user_id}", response_model=DeletedOut, summary="Delete a user and all their events")
+    @api.delete(
+        "/{user_id}", response_model=DeletedOut, summary="Delete a user and all their events"
+    )
     def delete_user(user_id: str, engine: EngineDep) -> DeletedOut:
         return DeletedOut(deleted=engine.delete_users([user_id]))
 
-    @api.get("/{user_id}/recommendations", response_model=RecommendationsOut,
-             responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
-             summary="Recommendations for a user")
+    @api.get(
+        "/{user_id}/recommendations",
+        response_model=RecommendationsOut,
+        responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+        summary="Recommendations for a user",
+    )
     def recommendations(
         user_id: str,
         engine: EngineDep,
         k: K = 10,
-        exclude: Annotated[list[str], Query(description="item ids to leave out; repeat or comma-separate")] = [],  # noqa: B006
-        category: Annotated[str | None, Query(description="only items in this category path or below")] = None,
+        exclude: Annotated[
+            list[str], Query(description="item ids to leave out; repeat or comma-separate")
+        ] = [],  # noqa: B006
+        category: Annotated[
+            str | None, Query(description="only items in this category path or below")
+        ] = None,
     ) -> RecommendationsOut:
         """Scored from the user's latest events, so an event just posted counts at once. A user
         without usable history gets popular items, and the reason says so."""
