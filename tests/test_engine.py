@@ -12,10 +12,11 @@ from tailor.artifacts import current_version, list_versions
 from tailor.engine import Engine
 from tailor.engine.blend import Blend
 from tailor.engine.serve import NO_HISTORY, PERSONALIZED, UNKNOWN_HISTORY
-from tailor.errors import InvalidInputError, NotFittedError, UnknownItemError
+from tailor.engine.train import build_models
+from tailor.errors import ConfigError, InvalidInputError, NotFittedError, UnknownItemError
 from tailor.ingest.synthetic import generate_shop
 from tailor.models import Recommender
-from tailor.settings import load_settings
+from tailor.settings import TrainSettings, load_settings
 from tailor.types import UserBatch
 
 MODELS = ["popular", "itemknn", "ease"]
@@ -214,3 +215,18 @@ def test_blend_is_weighted_reciprocal_rank_fusion():
     masked = blend.recommend(UserBatch.of_histories([[0]]), 4, exclude=np.array([3]))
     assert masked.item_idx[0].tolist() == [2, 1, -1, -1]
     assert Blend({"a": Fixed([1, 2]), "b": Fixed([2, 1])}, {"a": 0.0}).members.keys() == {"b"}
+
+
+def test_bad_model_params_name_the_model(tmp_path):
+    settings = load_settings(
+        store_url=f"sqlite:///{tmp_path}/t.db",
+        train={"models": ["als"], "model_params": {"als": {"factorz": 8}}},
+    )
+    with pytest.raises(ConfigError, match="model_params.als"):
+        build_models(settings)
+    assert (
+        build_models(
+            settings.model_copy(update={"train": TrainSettings(models=["als"], threads=1)})
+        )["als"].params.num_threads
+        == 1
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from threadpoolctl import threadpool_limits
 
@@ -20,7 +21,7 @@ from tailor.artifacts import Manifest, write_artifact
 from tailor.data.dataset import Dataset
 from tailor.data.splits import TimeSplit, time_split
 from tailor.engine.blend import Blend
-from tailor.errors import InvalidInputError
+from tailor.errors import ConfigError, InvalidInputError
 from tailor.evaluation import evaluate
 from tailor.models import Recommender, model_class
 from tailor.settings import Settings
@@ -59,11 +60,18 @@ def build_models(settings: Settings) -> dict[str, Recommender]:
     for name in settings.train.models:
         cls = model_class(name)
         params = dict(settings.train.model_params.get(name, {}))
-        defaults = {"random_state": settings.train.random_state, "threads": settings.train.threads}
+        defaults = {
+            "random_state": settings.train.random_state,
+            "threads": settings.train.threads,
+            "num_threads": settings.train.threads,
+        }
         for key, value in defaults.items():
             if key in cls.Params.model_fields:
                 params.setdefault(key, value)
-        models[name] = cls(**params)
+        try:
+            models[name] = cls(**params)
+        except ValidationError as exc:
+            raise ConfigError(f"train.model_params.{name} is invalid: {exc}") from exc
     return models
 
 
