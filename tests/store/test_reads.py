@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pandas as pd
 import pytest
 from store_samples import event_rows, numbered_events
 
+from tailor.errors import InvalidInputError
 from tailor.store import Store, sql
 from tailor.store.postgres import COPY_MIN_ROWS
 from tailor.store.schema import EVENT_DTYPES
@@ -46,11 +48,14 @@ def test_user_ids_order_by_code_point_on_every_backend(store: Store) -> None:
 
 
 def test_since_is_inclusive_and_until_exclusive(store: Store) -> None:
-    store.add_events(event_rows(*({"event_id": f"e{ts}", "user_id": "u", "ts": ts} for ts in range(10))))
+    store.add_events(
+        event_rows(*({"event_id": f"e{ts}", "user_id": "u", "ts": ts} for ts in range(10)))
+    )
     assert store.events(since=3, until=6)["ts"].tolist() == [3, 4, 5]
     assert store.events(since=8)["ts"].tolist() == [8, 9]
     assert store.events(until=1)["ts"].tolist() == [0]
     assert store.events(since=5, until=5).empty
+    assert store.events(since=np.int64(9))["ts"].tolist() == [9]
 
 
 def test_events_of_given_users_stay_ordered_across_id_chunks(
@@ -73,13 +78,18 @@ def test_recent_events_are_the_latest_oldest_first(store: Store) -> None:
     everything = store.events(user_ids=["u1"])
     pd.testing.assert_frame_equal(recent, everything.tail(4).reset_index(drop=True))
     assert len(store.recent_events("u1", 1000)) == 20
+    assert store.recent_events("u1", 0).empty
+    with pytest.raises(InvalidInputError, match="limit"):
+        store.recent_events("u1", -1)
 
 
 def test_frames_have_the_canonical_columns_and_dtypes(store: Store) -> None:
     for frame in (store.events(), store.recent_events("nobody", 5)):
         assert tuple(frame.columns) == EVENT_COLUMNS
         assert frame.empty
-    store.add_events(event_rows({"event_id": "s", "user_id": "u", "kind": "search", "query": "靴子"}))
+    store.add_events(
+        event_rows({"event_id": "s", "user_id": "u", "kind": "search", "query": "靴子"})
+    )
     for frame in (store.events(), store.recent_events("u", 5)):
         assert {c: str(frame[c].dtype) for c in frame} == EVENT_DTYPES
         assert frame["item_id"].isna().all() and frame["value"].isna().all()
@@ -116,7 +126,9 @@ def test_awkward_item_text_and_json_round_trip_unchanged(store: Store) -> None:
             "item_id": AWKWARD,
             "title": AWKWARD,
             "tags": [[t, "标签"] for t in AWKWARD],
-            "attributes": [{"颜色": t, "nested": {"emoji": "🎁", "list": [1, 2.5, None]}} for t in AWKWARD],
+            "attributes": [
+                {"颜色": t, "nested": {"emoji": "🎁", "list": [1, 2.5, None]}} for t in AWKWARD
+            ],
         }
     )
     store.upsert_items(items)

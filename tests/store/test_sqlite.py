@@ -16,6 +16,7 @@ from store_samples import numbered_events
 
 from tailor.errors import ConfigError, StoreError
 from tailor.store import open_store
+from tailor.store import sqlite as sqlite_backend
 from tailor.store.sqlite import BUSY_TIMEOUT_MS, SqliteStore
 
 
@@ -28,14 +29,22 @@ def test_opens_in_wal_mode_with_full_sync(db_path: Path) -> None:
     with open_store(f"sqlite:///{db_path}") as store:
         assert isinstance(store, SqliteStore) and db_path.exists()
         with store.engine.connect() as conn:
-            pragma = lambda name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
-            assert pragma("journal_mode") == "wal"
-            assert pragma("synchronous") == 2  # FULL
-            assert pragma("busy_timeout") == BUSY_TIMEOUT_MS
-            assert pragma("foreign_keys") == 0
+            pragmas = {
+                name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+            }
+    full = 2
+    assert pragmas == {
+        "journal_mode": "wal",
+        "synchronous": full,
+        "busy_timeout": BUSY_TIMEOUT_MS,
+        "foreign_keys": 0,
+    }
 
 
-@pytest.mark.parametrize("url", ["mysql://root@localhost/shop", "redis://127.0.0.1:6379/0", "tailor.db", "sqlite://"])
+@pytest.mark.parametrize(
+    "url", ["mysql://root@localhost/shop", "redis://127.0.0.1:6379/0", "tailor.db", "sqlite://"]
+)
 def test_unsupported_urls_are_config_errors_naming_the_url(url: str) -> None:
     with pytest.raises(ConfigError, match=url.split("/")[0]):
         open_store(url)
@@ -73,7 +82,8 @@ def test_integrity_check_reports_a_corrupt_index(db_path: Path) -> None:
     raw = sqlite3.connect(db_path)
     raw.execute("PRAGMA writable_schema=ON")
     raw.execute(
-        "UPDATE sqlite_master SET sql = 'CREATE INDEX ix_events_user_ts ON events (item_id, ts, seq)' "
+        "UPDATE sqlite_master "
+        "SET sql = 'CREATE INDEX ix_events_user_ts ON events (item_id, ts, seq)' "
         "WHERE name = 'ix_events_user_ts'"
     )
     raw.commit()
@@ -103,7 +113,9 @@ def test_several_processes_write_and_read_one_file(db_path: Path) -> None:
     url = f"sqlite:///{db_path}"
     with open_store(url) as store:
         writers = [
-            subprocess.Popen([sys.executable, "-c", WRITER, url, name], stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                [sys.executable, "-c", WRITER, url, name], stderr=subprocess.PIPE, text=True
+            )
             for name in ("left", "right")
         ]
         while any(w.poll() is None for w in writers):
@@ -113,3 +125,25 @@ def test_several_processes_write_and_read_one_file(db_path: Path) -> None:
             assert writer.wait() == 0, writer.stderr.read() if writer.stderr else ""
         assert store.counts()["events"] == 300
         assert store.events()["user_id"].value_counts().to_dict() == {"left": 150, "right": 150}
+
+
+def test_bulk_loads_rebuild_the_user_index_inside_the_transaction(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_backend, "BULK_MIN_ROWS", 10)
+    with open_store(f"sqlite:///{db_path}") as store:
+        assert store.add_events(numbered_events(40)) == 40
+        broken = numbered_events(100, prefix="x").astype({"user_id": object})
+        broken.loc[60, "user_id"] = None
+        with pytest.raises(StoreError):
+            store.add_events(broken)
+        assert store.add_events(numbered_events(60, prefix="y")) == 60
+        with store.engine.connect() as conn:
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN "
+                "SELECT * FROM events WHERE user_id = 'u1' ORDER BY ts DESC, seq DESC"
+            ).all()
+        assert "ix_events_user_ts" in str(plan)
+        assert store.check_integrity() == []
+        assert store.counts()["events"] == 100
+        assert store.recent_events("u1", 3)["event_id"].tolist() == ["y43", "y50", "y57"]

@@ -59,8 +59,15 @@ def test_empty_batches_write_nothing(store: Store) -> None:
 
 
 def test_upsert_items_replaces_by_id(store: Store) -> None:
-    assert store.upsert_items(pd.DataFrame({"item_id": ["a", "b"], "title": ["A", "B"], "price": [1.0, 2.0]})) == 2
-    replaced = pd.DataFrame({"item_id": ["b", "c", "c"], "title": ["B2", "C", "C2"], "hidden": [True, None, False]})
+    assert (
+        store.upsert_items(
+            pd.DataFrame({"item_id": ["a", "b"], "title": ["A", "B"], "price": [1.0, 2.0]})
+        )
+        == 2
+    )
+    replaced = pd.DataFrame(
+        {"item_id": ["b", "c", "c"], "title": ["B2", "C", "C2"], "hidden": [True, None, False]}
+    )
     assert store.upsert_items(replaced) == 2
     items = store.items()
     assert items["item_id"].tolist() == ["a", "b", "c"]
@@ -70,8 +77,17 @@ def test_upsert_items_replaces_by_id(store: Store) -> None:
 
 
 def test_upsert_users_replaces_by_id(store: Store) -> None:
-    store.upsert_users(pd.DataFrame({"user_id": ["u1", "u2"], "attributes": [{"region": "north"}, None]}))
-    assert store.upsert_users(pd.DataFrame({"user_id": ["u1"], "attributes": [{"region": "south"}], "created_at": [5]})) == 1
+    store.upsert_users(
+        pd.DataFrame({"user_id": ["u1", "u2"], "attributes": [{"region": "north"}, None]})
+    )
+    assert (
+        store.upsert_users(
+            pd.DataFrame(
+                {"user_id": ["u1"], "attributes": [{"region": "south"}], "created_at": [5]}
+            )
+        )
+        == 1
+    )
     users = store.users()
     assert users["attributes"].tolist() == [{"region": "south"}, None]
     assert users["created_at"].tolist() == [5, pd.NA]

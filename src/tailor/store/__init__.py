@@ -1,7 +1,7 @@
 """The source of truth for events, items and users: `open_store(url) -> Store`.
 
-    sqlite:///var/tailor.db                              (default; one file, no server)
-    postgresql+psycopg://user@127.0.0.1:5432/tailor       (production; `postgresql://` works too)
+sqlite:///var/tailor.db                              (default; one file, no server)
+postgresql+psycopg://user@127.0.0.1:5432/tailor       (production; `postgresql://` works too)
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ def open_store(url: str) -> Store:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise ConfigError(f"not a store URL: {url!r} (expected sqlite:///path or postgresql+psycopg://...)") from exc
+        raise ConfigError(
+            f"not a store URL: {url!r} (expected sqlite:///path or postgresql+psycopg://...)"
+        ) from exc
     backend = parsed.get_backend_name()
     driver = parsed.drivername.partition("+")[2] or _DEFAULT_DRIVERS.get(backend)
     store_class = _DRIVERS.get((backend, driver))

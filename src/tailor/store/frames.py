@@ -43,7 +43,9 @@ def _as_integers(column: pd.Series, name: str) -> pd.Series:
     try:
         return column.astype("Int64")
     except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"column {name!r} must hold whole numbers: {exc}", field=name) from exc
+        raise InvalidInputError(
+            f"column {name!r} must hold whole numbers: {exc}", field=name
+        ) from exc
 
 
 def _plain(column: pd.Series) -> list[Any]:

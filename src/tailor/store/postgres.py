@@ -22,7 +22,8 @@ _INSERT_EVENTS = (
     "ON CONFLICT (event_id) DO NOTHING"
 )
 _STAGE = (
-    f"CREATE TEMPORARY TABLE incoming_events ON COMMIT DROP AS SELECT {_NAMES} FROM events WITH NO DATA",
+    f"CREATE TEMPORARY TABLE incoming_events ON COMMIT DROP AS SELECT {_NAMES} FROM events "
+    "WITH NO DATA",
     "ALTER TABLE incoming_events ADD COLUMN arrival bigint GENERATED ALWAYS AS IDENTITY",
 )
 _COPY = f"COPY incoming_events ({_NAMES}) FROM STDIN"
@@ -36,7 +37,8 @@ _DUPLICATE_EVENT_IDS = text(
 )
 _INVALID_INDEXES = text(
     "SELECT indexrelid::regclass::text FROM pg_index "
-    "WHERE NOT (indisvalid AND indisready) AND indrelid = ANY(ARRAY['events', 'items', 'users']::regclass[])"
+    "WHERE NOT (indisvalid AND indisready) "
+    "AND indrelid = ANY(ARRAY['events', 'items', 'users']::regclass[])"
 )
 
 

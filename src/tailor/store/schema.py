@@ -72,13 +72,28 @@ users = Table(
 # Column dtypes of the frames the store returns: text is pandas' "str" (missing is NaN), "json"
 # columns hold lists and dicts (or None), "Int64" is pandas' nullable integer.
 EVENT_DTYPES: dict[str, str] = {
-    "event_id": "str", "user_id": "str", "item_id": "str", "kind": "str",
-    "ts": "int64", "value": "float64",
-    "session_id": "str", "channel": "str", "query": "str", "text": "str",
+    "event_id": "str",
+    "user_id": "str",
+    "item_id": "str",
+    "kind": "str",
+    "ts": "int64",
+    "value": "float64",
+    "session_id": "str",
+    "channel": "str",
+    "query": "str",
+    "text": "str",
 }
 ITEM_DTYPES: dict[str, str] = {
-    "item_id": "str", "title": "str", "description": "str", "category": "str",
-    "brand": "str", "price": "float64", "stock": "Int64", "tags": "json", "attributes": "json",
-    "created_at": "Int64", "hidden": "bool",
+    "item_id": "str",
+    "title": "str",
+    "description": "str",
+    "category": "str",
+    "brand": "str",
+    "price": "float64",
+    "stock": "Int64",
+    "tags": "json",
+    "attributes": "json",
+    "created_at": "Int64",
+    "hidden": "bool",
 }
 USER_DTYPES: dict[str, str] = {"user_id": "str", "attributes": "json", "created_at": "Int64"}

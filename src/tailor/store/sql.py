@@ -20,10 +20,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from tailor.errors import StoreError
+from tailor.errors import InvalidInputError, StoreError
 from tailor.store.base import Store
 from tailor.store.frames import bind_columns, rows_to_frame
-from tailor.store.schema import EVENT_DTYPES, ITEM_DTYPES, USER_DTYPES, events, items, metadata, users
+from tailor.store.schema import (
+    EVENT_DTYPES,
+    ITEM_DTYPES,
+    USER_DTYPES,
+    events,
+    items,
+    metadata,
+    users,
+)
 from tailor.types import EVENT_COLUMNS, ITEM_COLUMNS, USER_COLUMNS
 
 # Ids per IN (...) list: far below SQLite's and PostgreSQL's bind-parameter limits.
@@ -144,7 +152,9 @@ class SqlStore(Store):
         existed: set[str] = set()
         with self._guard("delete users"), self._writing() as conn:
             for chunk in _chunks(user_ids):
-                existed.update(conn.scalars(select(users.c.user_id).where(users.c.user_id.in_(chunk))))
+                existed.update(
+                    conn.scalars(select(users.c.user_id).where(users.c.user_id.in_(chunk)))
+                )
                 owners = select(events.c.user_id).where(events.c.user_id.in_(chunk)).distinct()
                 existed.update(conn.scalars(owners))
                 conn.execute(delete(events).where(events.c.user_id.in_(chunk)))
@@ -162,9 +172,9 @@ class SqlStore(Store):
     ) -> pd.DataFrame:
         stmt = select(*_EVENT_SELECT).order_by(events.c.user_id, events.c.ts, events.c.seq)
         if since is not None:
-            stmt = stmt.where(events.c.ts >= since)
+            stmt = stmt.where(events.c.ts >= int(since))
         if until is not None:
-            stmt = stmt.where(events.c.ts < until)
+            stmt = stmt.where(events.c.ts < int(until))
         with self._reading("read events") as conn:
             if user_ids is None:
                 rows = self._fetch(conn, stmt)
@@ -175,8 +185,10 @@ class SqlStore(Store):
         return rows_to_frame(rows, EVENT_COLUMNS, EVENT_DTYPES)
 
     def recent_events(self, user_id: str, limit: int) -> pd.DataFrame:
+        if limit < 0:
+            raise InvalidInputError(f"limit must be 0 or more, not {limit}", field="limit")
         with self._reading("read recent events") as conn:
-            rows = self._fetch(conn, self._recent.bind(user_id=user_id, limit=limit))
+            rows = self._fetch(conn, self._recent.bind(user_id=user_id, limit=int(limit)))
         return rows_to_frame(rows[::-1], EVENT_COLUMNS, EVENT_DTYPES)
 
     def items(self, item_ids: Sequence[str] | None = None) -> pd.DataFrame:
@@ -216,7 +228,10 @@ class SqlStore(Store):
 
     def counts(self) -> dict[str, int]:
         stmt = select(
-            *[select(func.count()).select_from(t).scalar_subquery().label(t.name) for t in (events, items, users)]
+            *[
+                select(func.count()).select_from(t).scalar_subquery().label(t.name)
+                for t in (events, items, users)
+            ]
         )
         with self._reading("count rows") as conn:
             return dict(conn.execute(stmt).one()._mapping)
@@ -266,5 +281,5 @@ def quote_name(name: str) -> str:
 
 
 def dump_json(value: Any) -> str:
-    """JSON for tags and attributes: UTF-8 as is (Chinese stays readable); numpy arrays become lists."""
+    """JSON for tags and attributes: UTF-8 as is (Chinese stays readable), numpy arrays as lists."""
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()

@@ -56,7 +56,9 @@ class SqliteStore(SqlStore):
     def __init__(self, url: str) -> None:
         path = make_url(url).database
         if not path or path == ":memory:":
-            raise ConfigError(f"{url}: a SQLite store needs a file path, e.g. sqlite:///var/tailor.db")
+            raise ConfigError(
+                f"{url}: a SQLite store needs a file path, e.g. sqlite:///var/tailor.db"
+            )
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -121,7 +123,8 @@ def _insert_rows(cursor: sqlite3.Cursor, names: tuple[str, ...], columns: list[l
     step = ROWS_PER_STATEMENT * width
     whole = n_rows - n_rows % ROWS_PER_STATEMENT
     cursor.executemany(
-        _insert_sql(names, ROWS_PER_STATEMENT), (flat[i : i + step] for i in range(0, whole * width, step))
+        _insert_sql(names, ROWS_PER_STATEMENT),
+        (flat[i : i + step] for i in range(0, whole * width, step)),
     )
     if whole < n_rows:
         cursor.execute(_insert_sql(names, n_rows - whole), flat[whole * width :])
