@@ -76,6 +76,26 @@ def test_upsert_items_replaces_by_id(store: Store) -> None:
     assert items["hidden"].tolist() == [False, True, False]
 
 
+def test_upsert_items_accepts_nullable_pandas_dtypes(store: Store) -> None:
+    items = pd.DataFrame(
+        {
+            "item_id": pd.array(["a", "b"], dtype="str"),
+            "price": [9.5, float("nan")],
+            "stock": pd.array([3, None], dtype="Int64"),
+            "created_at": pd.array([None, 1_700_000_000_000], dtype="Int64"),
+            "hidden": pd.array([True, None], dtype="boolean"),
+            "tags": [["x"], None],
+        }
+    )
+    assert store.upsert_items(items) == 2
+    stored = store.items()
+    assert stored["stock"].tolist() == [3, pd.NA]
+    assert stored["created_at"].tolist() == [pd.NA, 1_700_000_000_000]
+    assert stored["hidden"].tolist() == [True, False]
+    assert stored["tags"].tolist() == [["x"], None]
+    assert stored["price"].tolist()[0] == 9.5 and pd.isna(stored["price"].tolist()[1])
+
+
 def test_upsert_users_replaces_by_id(store: Store) -> None:
     store.upsert_users(
         pd.DataFrame({"user_id": ["u1", "u2"], "attributes": [{"region": "north"}, None]})

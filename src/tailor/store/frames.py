@@ -49,7 +49,7 @@ def _as_integers(column: pd.Series, name: str) -> pd.Series:
 
 
 def _plain(column: pd.Series) -> list[Any]:
-    if column.dtype.kind in "iub":
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iub":
         return column.tolist()
     return column.to_numpy(dtype=object, na_value=None).tolist()
 
