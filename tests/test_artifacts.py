@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +12,7 @@ import pytest
 from tailor.artifacts import (
     CURRENT_FILE,
     MANIFEST_FILE,
+    STALE_TEMP_SECONDS,
     TEMP_PREFIX,
     catalogue_of,
     current_version,
@@ -160,3 +164,12 @@ def test_items_missing_from_the_catalogue_are_marked_unlisted(data):
     catalogue = catalogue_of(data, listed=["a", "b", "c", "e", "not-in-data"]).set_index("item_id")
     assert catalogue["listed"].to_dict() == {"a": True, "b": True, "c": True, "d": False, "e": True}
     assert catalogue_of(data)["listed"].all()
+
+
+def test_prune_removes_stale_temporary_directories_only(tmp_path, data):
+    old, fresh = tmp_path / f"{TEMP_PREFIX}crashed", tmp_path / f"{TEMP_PREFIX}writing"
+    old.mkdir()
+    fresh.mkdir()
+    os.utime(old, (time.time() - 2 * STALE_TEMP_SECONDS,) * 2)
+    _write(tmp_path, data)
+    assert not old.exists() and fresh.exists()

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ CATALOGUE_FILE = "catalogue.parquet"
 MODELS_DIR = "models"
 TEMP_PREFIX = ".tmp-"
 DEFAULT_KEEP = 3
+STALE_TEMP_SECONDS = 3600  # an unfinished write this old belongs to a crashed process
 
 
 class Manifest(BaseModel):
@@ -203,12 +205,18 @@ def list_versions(root: str | Path) -> list[str]:
 
 
 def prune(root: str | Path, keep: int) -> list[str]:
-    """Delete all but the newest `keep` versions; the current one is always kept. Returns the deleted."""
+    """Delete all but the newest `keep` versions (the current one is always kept) and temporary
+    directories left by crashed writes. Returns the deleted versions."""
+    root = Path(root)
     current = current_version(root)
     versions = list_versions(root)
     doomed = [v for v in versions[: max(len(versions) - keep, 0)] if v != current]
     for version in doomed:
-        shutil.rmtree(Path(root) / version, ignore_errors=True)
+        shutil.rmtree(root / version, ignore_errors=True)
+    stale = time.time() - STALE_TEMP_SECONDS
+    for temp in root.glob(f"{TEMP_PREFIX}*"):
+        if temp.is_dir() and temp.stat().st_mtime < stale:
+            shutil.rmtree(temp, ignore_errors=True)
     return doomed
 
 

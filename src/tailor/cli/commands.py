@@ -191,12 +191,18 @@ def _print_import(report: ImportReport) -> None:
 
 
 @app.command()
-def train(ctx: typer.Context) -> None:
+def train(
+    ctx: typer.Context,
+    evaluate: Annotated[
+        bool, typer.Option(help="measure the models on a time holdout first (fits them twice)")
+    ] = True,
+) -> None:
     """Evaluate the configured models on a time holdout, fit them on all events, publish a new version."""
     start = time.perf_counter()
     with _engine(ctx) as engine, step_bar("training") as progress:
-        manifest = engine.train(progress)
-    console.print(metrics_table(manifest.metrics, manifest.evaluation))
+        manifest = engine.train(progress, evaluate=evaluate)
+    if manifest.metrics:
+        console.print(metrics_table(manifest.metrics, manifest.evaluation))
     console.print(
         f"model version {manifest.version} is current: {manifest.n_users:,} users, "
         f"{manifest.n_items:,} items, {manifest.n_events:,} events, "

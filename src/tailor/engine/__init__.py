@@ -72,9 +72,10 @@ class Engine:
         data, _ = load_dataset(self.store, self.settings)
         return evaluate_models(data, self.settings, progress)
 
-    def train(self, progress: Progress | None = None) -> Manifest:
-        """Evaluate, fit on all events, write and switch to a new artifact, and serve it."""
-        manifest = train_artifact(self.store, self.settings, progress)
+    def train(self, progress: Progress | None = None, *, evaluate: bool = True) -> Manifest:
+        """Evaluate (unless `evaluate=False`), fit on all events, write and switch to a new
+        artifact, and serve it."""
+        manifest = train_artifact(self.store, self.settings, progress, evaluate=evaluate)
         self.load(manifest.version)
         return manifest
 

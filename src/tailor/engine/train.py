@@ -42,6 +42,9 @@ class Evaluation:
     fit_seconds: dict[str, float]
 
 
+NOT_EVALUATED = Evaluation(metrics={}, protocol={"name": "not evaluated"}, fit_seconds={})
+
+
 def load_dataset(store: Store, settings: Settings) -> tuple[Dataset, pd.Series | None]:
     """The store's events as a Dataset, and the catalogue's item ids (None without a catalogue)."""
     events = store.events()
@@ -109,10 +112,12 @@ def evaluate_models(
     return Evaluation(metrics=metrics, protocol=protocol, fit_seconds=seconds)
 
 
-def train(store: Store, settings: Settings, progress: Progress | None = None) -> Manifest:
-    """Evaluate, refit on all events, write a new artifact and make it current."""
+def train(
+    store: Store, settings: Settings, progress: Progress | None = None, *, evaluate: bool = True
+) -> Manifest:
+    """Evaluate (unless told not to), refit on all events, write a new artifact and make it current."""
     data, listed = load_dataset(store, settings)
-    evaluation = evaluate_models(data, settings, progress)
+    evaluation = evaluate_models(data, settings, progress) if evaluate else NOT_EVALUATED
     models = build_models(settings)
     steps = len(models) + 1
     seconds = {}
