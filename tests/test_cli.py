@@ -23,9 +23,7 @@ def shop_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TAILOR_TRAIN__MODELS", '["popular", "itemknn", "ease"]')
     shop = generate_shop(100, 50, days=30, seed=5)
-    shop.items[["item_id", "title", "category", "price", "stock", "created_at"]].to_csv(
-        "items.csv", index=False
-    )
+    shop.items[["item_id", "title", "category", "price"]].to_csv("items.csv", index=False)
     events = shop.events[["user_id", "item_id", "kind", "ts"]].rename(
         columns={"user_id": "customer"}
     )

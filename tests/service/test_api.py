@@ -128,7 +128,7 @@ def test_put_and_delete_items_and_users(client, shop):
     assert gone not in [i["item_id"] for i in client.get("/v1/popular?k=20").json()["items"]]
 
     user = top_user(shop)
-    profile = {"user_id": user, "attributes": {"region": "east"}, "created_at": 1_700_000_000_000}
+    profile = {"user_id": user, "attributes": {"region": "east"}}
     assert client.put("/v1/users", json=profile).json()["written"] == 1
     assert client.delete(f"/v1/users/{user}").json()["deleted"] >= 1
     recs = client.get(f"/v1/users/{user}/recommendations?k=3").json()["items"]
