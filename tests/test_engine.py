@@ -230,3 +230,14 @@ def test_bad_model_params_name_the_model(tmp_path):
         )["als"].params.num_threads
         == 1
     )
+
+
+def test_loading_a_version_follows_catalogue_changes_made_elsewhere(engine):
+    top = [r.item_id for r in engine.popular(3)]
+    with Engine(engine.settings) as other:  # e.g. a file import while the service runs
+        other.put_items(engine.store.items([top[0]]).assign(hidden=True))
+        other.delete_items([top[1]])
+    assert [r.item_id for r in engine.popular(3)] == top  # this process has not looked yet
+    engine.load()
+    shown = {r.item_id for r in engine.popular(60)}
+    assert top[0] not in shown and top[1] not in shown and top[2] in shown

@@ -35,8 +35,14 @@ NOT_TRAINED = "no model has been trained yet: run `tailor train` (or `tailor dem
 
 
 class Engine:
+    """Writes, training, model versions and answers over one store and one artifacts directory.
+
+    Pass `store` to share an open store; it is then left open by `close()`.
+    """
+
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
+        self._owns_store = store is None
         self.store = store if store is not None else open_store(settings.store_url)
         self._serving: Serving | None = None
         self._current_stat: tuple[int, int] | None = None
@@ -85,9 +91,8 @@ class Engine:
         """Load an artifact version (the current one when None) and serve it from now on."""
         with self._load_lock:
             self._current_stat = self._stat_current()
-            artifact = load_artifact(self.settings.artifacts_dir, version)
-            self._serving = Serving(artifact)
-        return artifact.manifest
+            self._serving = self._prepare(version)
+        return self._serving.artifact.manifest
 
     def reload_if_changed(self) -> bool:
         """Load the current artifact if CURRENT moved since the last look. Cheap: one stat()."""
@@ -101,7 +106,7 @@ class Engine:
             version = current_version(self.settings.artifacts_dir)
             if version is None or (self._serving is not None and self._serving.version == version):
                 return False
-            self._serving = Serving(load_artifact(self.settings.artifacts_dir, version))
+            self._serving = self._prepare(version)
             return True
         finally:
             self._load_lock.release()
@@ -151,7 +156,8 @@ class Engine:
         }
 
     def close(self) -> None:
-        self.store.close()
+        if self._owns_store:
+            self.store.close()
 
     def __enter__(self) -> Self:
         return self
@@ -160,6 +166,13 @@ class Engine:
         self.close()
 
     # ---- helpers ------------------------------------------------------------------------------
+
+    def _prepare(self, version: str | None) -> Serving:
+        """A loaded version whose item availability follows the store's catalogue as of now, so
+        items hidden or deleted while the version was being trained stay unserved."""
+        serving = Serving(load_artifact(self.settings.artifacts_dir, version))
+        serving.sync_catalogue(self.store.items())
+        return serving
 
     def _require_serving(self) -> Serving:
         serving = self._serving

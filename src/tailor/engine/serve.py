@@ -123,6 +123,15 @@ class Serving:
         self.categories[idx[known]] = rows["category"].fillna("").astype(str).to_numpy(dtype=object)
         self._in_category.clear()
 
+    def sync_catalogue(self, items: pd.DataFrame) -> None:
+        """Take availability and categories from the whole current catalogue (when there is one):
+        items missing from it are withdrawn."""
+        if not len(items):
+            return
+        listed = self.artifact.item_ids.indices(items["item_id"].astype(str))
+        self.available[np.setdiff1d(np.arange(len(self.available)), listed)] = False
+        self.follow_items(items)
+
     def withdraw_items(self, item_ids: Iterable[str]) -> None:
         idx = self.artifact.item_ids.indices(item_ids)
         self.available[idx[idx >= 0]] = False
