@@ -31,7 +31,14 @@ import numpy as np
 from tailor.data.dataset import Dataset
 from tailor.data.splits import leave_one_out
 from tailor.evaluation import rank, ranking_metrics
-from tailor.evaluation.report import machine, mean_std, peak_rss_mb, print_report, rss_mb, write_json
+from tailor.evaluation.report import (
+    machine,
+    mean_std,
+    peak_rss_mb,
+    print_report,
+    rss_mb,
+    write_json,
+)
 from tailor.ingest.datasets import read_item_text, read_sequences
 from tailor.models import model_class
 
@@ -41,12 +48,12 @@ METRICS = [f"{m}_at_{k}" for k in KS for m in ("recall", "ndcg")]
 # Chosen on the validation targets of Amazon Beauty with --tune (see the report's "tuning" line).
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "itemknn": {"neighbours": 200, "shrink": 10.0},
-    "als": {"factors": 128, "regularization": 1.0, "alpha": 20.0, "iterations": 15},
+    "als": {"factors": 128, "regularization": 0.1, "alpha": 50.0, "iterations": 15},
     "ease": {"l2": 50.0},
 }
 TUNING_GRID: dict[str, dict[str, list[Any]]] = {
     "itemknn": {"neighbours": [50, 200], "shrink": [0.0, 10.0]},
-    "als": {"regularization": [0.1, 1.0, 10.0], "alpha": [5.0, 20.0, 50.0]},
+    "als": {"regularization": [0.1, 1.0], "alpha": [20.0, 50.0, 100.0]},
     "ease": {"l2": [10.0, 50.0, 200.0, 500.0]},
 }
 _PUBLISHED_BEAUTY = [
@@ -111,7 +118,9 @@ def run_job(job: Job) -> dict[str, Any]:
         row |= {f"{key}_unmasked": scores[key] for key in METRICS}
     row["peak_mem_mb"] = peak_rss_mb()
     if job.out:
-        export_top(Path(job.out) / f"{job.model}.jsonl", split.train_valid, split.test.users.user_idx, top)
+        export_top(
+            Path(job.out) / f"{job.model}.jsonl", split.train_valid, split.test.users.user_idx, top
+        )
     return row
 
 
@@ -119,20 +128,27 @@ def export_top(path: Path, data: Dataset, user_idx: np.ndarray, top: np.ndarray)
     """One line per test user: {"user_id": ..., "items": [shop item ids, best first]}."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
-        for user, items in zip(user_idx.tolist(), top):
+        for user, items in zip(user_idx.tolist(), top, strict=True):
             line = {"user_id": data.user_ids.id(user), "items": data.item_ids.ids(items)}
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
-def tune(model: str, params: dict[str, Any], grid: dict[str, list[Any]], data: str, text: str | None) -> dict:
+def tune(
+    model: str, params: dict[str, Any], grid: dict[str, list[Any]], data: str, text: str | None
+) -> dict:
     """Fit each grid point on train and keep the best NDCG@10 on the validation targets."""
     split = leave_one_out(load(data, text))
     tried = []
     for values in itertools.product(*grid.values()):
-        candidate = params | dict(zip(grid, values))
+        candidate = params | dict(zip(grid, values, strict=True))
         fitted = model_class(model)(**candidate).fit(split.train)
         scores = ranking_metrics(rank(fitted, split.valid.users, max(KS)), split.valid.targets, KS)
-        tried.append({"params": dict(zip(grid, values)), "valid_ndcg_at_10": round(scores["ndcg_at_10"], 5)})
+        tried.append(
+            {
+                "params": dict(zip(grid, values, strict=True)),
+                "valid_ndcg_at_10": round(scores["ndcg_at_10"], 5),
+            }
+        )
         print(f"  tune {model} {tried[-1]}", flush=True)
     best = max(tried, key=lambda t: t["valid_ndcg_at_10"])
     return {"chosen": best["params"], "tried": tried}
@@ -156,7 +172,9 @@ def benchmark_model(name: str, params: dict[str, Any], args: argparse.Namespace)
     seeds = list(range(args.seeds)) if seeded else [None]
     runs = []
     for i, seed in enumerate(seeds):
-        job = Job(name, params, seed, args.data, args.text, args.out if i == 0 else None, args.unmasked)
+        job = Job(
+            name, params, seed, args.data, args.text, args.out if i == 0 else None, args.unmasked
+        )
         runs.append(in_fresh_process(run_job, job))
         print(f"  {name} seed={seed}: {json.dumps(runs[-1])}", flush=True)
     keys = [k for k in runs[0] if isinstance(runs[0][k], float) and k != "base_mem_mb"]
@@ -169,15 +187,25 @@ def benchmark_model(name: str, params: dict[str, Any], args: argparse.Namespace)
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", required=True, help="sequence file: `user item1 item2 ...` per line")
+    parser.add_argument(
+        "--data", required=True, help="sequence file: `user item1 item2 ...` per line"
+    )
     parser.add_argument("--text", help="item text JSONL ({item_id, title, ...}) for text models")
-    parser.add_argument("--models", default="popular,itemknn,als,ease", help="registry names, comma-separated")
+    parser.add_argument(
+        "--models", default="popular,itemknn,als,ease", help="registry names, comma-separated"
+    )
     parser.add_argument("--seeds", type=int, default=3, help="seeds for models with a random_state")
     parser.add_argument("--out", help="directory for <model>.jsonl test top-100 exports")
     parser.add_argument("--json", help="write {protocol, rows} here")
-    parser.add_argument("--unmasked", action="store_true", help="also report metrics without history masking")
-    parser.add_argument("--params", default="{}", help='JSON overrides, e.g. \'{"ease": {"l2": 100}}\'')
-    parser.add_argument("--tune", action="store_true", help="pick the grid's best params on validation first")
+    parser.add_argument(
+        "--unmasked", action="store_true", help="also report metrics without history masking"
+    )
+    parser.add_argument(
+        "--params", default="{}", help='JSON overrides, e.g. \'{"ease": {"l2": 100}}\''
+    )
+    parser.add_argument(
+        "--tune", action="store_true", help="pick the grid's best params on validation first"
+    )
     return parser.parse_args(argv)
 
 
@@ -192,7 +220,9 @@ def main(argv: list[str] | None = None) -> None:
     tuning: dict[str, Any] = {}
     for name in names:
         if args.tune and name in TUNING_GRID:
-            tuning[name] = in_fresh_process(tune, name, params[name], TUNING_GRID[name], args.data, args.text)
+            tuning[name] = in_fresh_process(
+                tune, name, params[name], TUNING_GRID[name], args.data, args.text
+            )
             params[name] |= tuning[name]["chosen"]
     rows = [benchmark_model(name, params[name], args) | {"params": params[name]} for name in names]
     protocol = {
@@ -202,12 +232,13 @@ def main(argv: list[str] | None = None) -> None:
         "users_items_events": [data.n_users, data.n_items, data.n_events],
         "test_users": len(split.test),
         "split": "per user: last item = test, second-to-last = validation, rest = train; "
-        "tuning fits on train and scores validation; the test model is fitted on train + validation "
-        "targets and sees all but the last item; users with < 3 events train only",
+        "tuning fits on train and scores validation; the test model is fitted on train + "
+        "validation targets and sees all but the last item; users with < 3 events train only",
         "ranking": f"full catalogue ({data.n_items} items), history masked (headline)"
         + ("; *_unmasked without masking" if args.unmasked else ""),
         "metrics": "Recall@K (= HR@K, one target), NDCG@K = 1/log2(rank+1), mean over test users",
-        "seeds": f"{args.seeds} for models with random_state (mean ± std); deterministic models run once",
+        "seeds": f"{args.seeds} for models with random_state (mean ± std); "
+        "deterministic models run once",
         "peak_mem_mb": "VmHWM of the fresh process that loaded the data, fitted and ranked "
         "(base_mem_mb: its RSS just before fit)",
         "params": params,
@@ -216,12 +247,15 @@ def main(argv: list[str] | None = None) -> None:
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
     published = [
-        {"model": m, "recall_at_10": r, "ndcg_at_10": n} for m, r, n in PUBLISHED.get(Path(args.data).name, [])
+        {"model": m, "recall_at_10": r, "ndcg_at_10": n}
+        for m, r, n in PUBLISHED.get(Path(args.data).name, [])
     ]
     columns = ["model", *METRICS, "train_seconds", "peak_mem_mb"]
     if args.unmasked:
         columns[-2:-2] = ["recall_at_10_unmasked", "ndcg_at_10_unmasked"]
-    print_report(f"Sequential benchmark: {Path(args.data).name}", protocol, rows, columns, published)
+    print_report(
+        f"Sequential benchmark: {Path(args.data).name}", protocol, rows, columns, published
+    )
     if args.json:
         write_json(args.json, protocol, rows)
 

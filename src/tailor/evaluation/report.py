@@ -70,19 +70,19 @@ def mean_std(rows: Sequence[Mapping[str, float]], keys: Sequence[str]) -> dict[s
     return out
 
 
+# Columns whose keys carry a unit are physical quantities; the rest are scores in [0, 1].
+_UNIT_SUFFIXES = ("_seconds", "_mb", "_ms", "_per_s")
+
+
 def _cell(row: Mapping[str, Any], column: str) -> str:
     value = row.get(column)
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        text = f"{value:.4f}" if abs(value) < 10 else f"{value:,.1f}"
-        std = row.get(f"{column}_std")
-        return (
-            f"{text} ± {std:.4f}"
-            if isinstance(std, float) and std > 0 and abs(value) < 10
-            else text
-        )
-    return str(value)
+    if not isinstance(value, float):
+        return "" if value is None else str(value)
+    pattern = "{:,.1f}" if column.endswith(_UNIT_SUFFIXES) else "{:.4f}"
+    std = row.get(f"{column}_std")
+    if isinstance(std, float) and std > 0:
+        return f"{pattern.format(value)} ± {pattern.format(std)}"
+    return pattern.format(value)
 
 
 def print_report(
