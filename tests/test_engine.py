@@ -241,3 +241,16 @@ def test_loading_a_version_follows_catalogue_changes_made_elsewhere(engine):
     engine.load()
     shown = {r.item_id for r in engine.popular(60)}
     assert top[0] not in shown and top[1] not in shown and top[2] in shown
+
+
+def test_batch_mode_answers_like_single_requests(engine):
+    users = engine.store.events()["user_id"].drop_duplicates().head(12).tolist() + ["stranger"]
+    batch = dict(engine.recommend_many(users, 5))
+    assert list(batch) == users
+    for user in users:
+        single = engine.recommend(user, 5)
+        assert [(r.item_id, r.reason, r.source) for r in batch[user]] == [
+            (r.item_id, r.reason, r.source) for r in single
+        ]
+        assert [r.score for r in batch[user]] == pytest.approx([r.score for r in single], rel=1e-5)
+    assert batch["stranger"][0].reason == NO_HISTORY

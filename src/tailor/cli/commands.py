@@ -24,7 +24,7 @@ from tailor.cli.output import (
     rows_bar,
     step_bar,
 )
-from tailor.engine import Engine, Evaluation
+from tailor.engine import Engine, Evaluation, Recommendation
 from tailor.errors import TailorError
 from tailor.ingest.writer import ImportReport
 from tailor.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
@@ -298,7 +298,9 @@ def recommend(
         ids = [
             line.strip() for line in users.read_text(encoding="utf-8").splitlines() if line.strip()
         ]
-        lines = (_recs_line(uid, engine, k, category) for uid in ids)
+        lines = (
+            _recs_line(uid, recs) for uid, recs in engine.recommend_many(ids, k, category=category)
+        )
         if out is None:
             for line in lines:
                 typer.echo(line)
@@ -308,8 +310,7 @@ def recommend(
     console.print(f"wrote recommendations for {len(ids):,} users to {out}")
 
 
-def _recs_line(user_id: str, engine: Engine, k: int, category: str | None) -> str:
-    recs = engine.recommend(user_id, k, category=category)
+def _recs_line(user_id: str, recs: list[Recommendation]) -> str:
     return json.dumps(
         {
             "user_id": user_id,

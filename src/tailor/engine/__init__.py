@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Self
 
 from tailor.artifacts import CURRENT_FILE, Manifest, current_version, load_artifact
@@ -31,6 +31,7 @@ from tailor.settings import Settings
 from tailor.store import open_store
 from tailor.store.base import Store
 
+BATCH_USERS = 1024  # users whose events are read from the store at once in batch mode
 NOT_TRAINED = "no model has been trained yet: run `tailor train` (or `tailor demo`) first"
 
 
@@ -128,7 +129,20 @@ class Engine:
         self._check_k(k)
         serving = self._require_serving()
         recent = self.store.recent_events(user_id, self.settings.service.recent_events)
-        return serving.recommend(user_id, recent, k, list(exclude), category)
+        return serving.recommend([user_id], recent.assign(user_id=user_id), k, exclude, category)[0]
+
+    def recommend_many(
+        self, user_ids: Sequence[str], k: int = 10, *, category: str | None = None
+    ) -> Iterator[tuple[str, list[Recommendation]]]:
+        """(user_id, top k) for many users, read and scored in chunks: the batch mode."""
+        self._check_k(k)
+        serving = self._require_serving()
+        n_recent = self.settings.service.recent_events
+        for start in range(0, len(user_ids), BATCH_USERS):
+            chunk = [str(u) for u in user_ids[start : start + BATCH_USERS]]
+            events = self.store.events(user_ids=chunk)
+            recent = events.groupby("user_id", sort=False).tail(n_recent).reset_index(drop=True)
+            yield from zip(chunk, serving.recommend(chunk, recent, k, (), category))
 
     def similar_items(self, item_id: str, k: int = 10) -> list[Recommendation]:
         self._check_k(k)

@@ -7,7 +7,7 @@ seen, disliked and excluded items, hidden or sold-out items, and items outside t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,15 @@ NO_HISTORY = "popular: no history for this user"
 UNKNOWN_HISTORY = "popular: none of this user's items are in the model yet"
 SIMILAR = "similar"
 MAX_CACHED_CATEGORIES = 1024
+SCORING_CHUNK = 256  # users scored at once: bounds the (users x items) score matrices
+
+
+@dataclass(frozen=True)
+class History:
+    items: np.ndarray  # item_idx the models score from, oldest first
+    kinds: np.ndarray  # their kind codes
+    blocked: np.ndarray  # item_idx with a negative kind weight (disliked)
+    positive: bool  # whether any event had a positive weight, known item or not
 
 
 @dataclass(frozen=True)
@@ -60,36 +69,64 @@ class Serving:
 
     def recommend(
         self,
-        user_id: str,
+        user_ids: Sequence[str],
         recent: pd.DataFrame,
         k: int,
         exclude: Iterable[str],
         category: str | None,
-    ) -> list[Recommendation]:
-        """Top k for a user from their recent events (oldest first); popularity when none is usable."""
-        item_ids = self.artifact.item_ids
-        idx = item_ids.indices(i if isinstance(i, str) else "" for i in recent["item_id"].tolist())
+    ) -> list[list[Recommendation]]:
+        """Top k for each user from their recent events (`recent`: these users' latest events,
+        oldest first per user); popular items, with the reason, for a user without usable history."""
+        histories = self._histories(recent)
+        excluded = self.artifact.item_ids.indices(exclude)
+        candidates = self._candidates(category)
+        answers: list[list[Recommendation]] = [[] for _ in user_ids]
+        personal: list[int] = []
+        for row, user_id in enumerate(user_ids):
+            history = histories.get(user_id)
+            if history is None or not len(history.items):
+                reason = UNKNOWN_HISTORY if history is not None and history.positive else NO_HISTORY
+                blocked = (
+                    excluded if history is None else np.concatenate([excluded, history.blocked])
+                )
+                answers[row] = self._popular(k, category, blocked, reason)
+            else:
+                personal.append(row)
+        for start in range(0, len(personal), SCORING_CHUNK):
+            rows = personal[start : start + SCORING_CHUNK]
+            users = [histories[user_ids[r]] for r in rows]
+            batch = UserBatch(
+                user_idx=self.artifact.user_ids.indices(user_ids[r] for r in rows),
+                histories=[u.items for u in users],
+                kinds=[u.kinds for u in users],
+            )
+            unavailable = self._unavailable(excluded)
+            masks = [np.concatenate([unavailable, u.blocked]) for u in users]
+            recs = self.blend.recommend(batch, k, exclude=masks, candidates=candidates)
+            for i, row in enumerate(rows):
+                answers[row] = self._answers(recs, PERSONALIZED, row=i)
+        return answers
+
+    def _histories(self, recent: pd.DataFrame) -> dict[str, History]:
+        """Per user: the known items with a positive kind weight (what models score from), the
+        items with a negative one (masked, e.g. disliked), and whether any positive event exists."""
+        idx = self.artifact.item_ids.indices(
+            i if isinstance(i, str) else "" for i in recent["item_id"].tolist()
+        )
         kinds = recent["kind"].tolist()
         weight = np.array([self.event_weights.get(kind, 0.0) for kind in kinds], dtype=np.float32)
-        known = idx >= 0
-        positive = known & (weight > 0)
-        blocked = np.concatenate([idx[known & (weight < 0)], item_ids.indices(exclude)])
-        if not positive.any():
-            reason = UNKNOWN_HISTORY if (weight > 0).any() else NO_HISTORY
-            return self._popular(k, category, blocked, reason)
-        batch = UserBatch(
-            user_idx=np.array([self.artifact.user_ids.get(user_id)], dtype=np.int64),
-            histories=[idx[positive]],
-            kinds=[
-                np.array(
-                    [self.kind_codes[kinds[i]] for i in np.flatnonzero(positive)], dtype=np.int16
-                )
-            ],
-        )
-        recs = self.blend.recommend(
-            batch, k, exclude=self._unavailable(blocked), candidates=self._candidates(category)
-        )
-        return self._answers(recs, PERSONALIZED)
+        codes = np.array([self.kind_codes.get(kind, 0) for kind in kinds], dtype=np.int16)
+        histories = {}
+        for user_id, rows in recent.groupby("user_id", sort=False).indices.items():
+            usable = rows[(idx[rows] >= 0) & (weight[rows] > 0)]
+            disliked = rows[(idx[rows] >= 0) & (weight[rows] < 0)]
+            histories[str(user_id)] = History(
+                items=idx[usable],
+                kinds=codes[usable],
+                blocked=idx[disliked],
+                positive=bool((weight[rows] > 0).any()),
+            )
+        return histories
 
     def similar_items(self, item_id: str, k: int) -> list[Recommendation]:
         item = self.artifact.item_ids.get(item_id)
@@ -171,9 +208,11 @@ class Serving:
             self._in_category[prefix] = found
         return found
 
-    def _answers(self, recs: Recs, reason: str, source: str | None = None) -> list[Recommendation]:
+    def _answers(
+        self, recs: Recs, reason: str, source: str | None = None, row: int = 0
+    ) -> list[Recommendation]:
         item_ids = self.artifact.item_ids
-        sources = recs.reasons[0] if recs.reasons else None
+        sources = recs.reasons[row] if recs.reasons else None
         return [
             Recommendation(
                 item_id=item_ids.id(i),
@@ -181,5 +220,5 @@ class Serving:
                 reason=reason,
                 source=source or (sources[j] if sources else POPULAR),
             )
-            for j, (i, s) in enumerate(recs.row(0))
+            for j, (i, s) in enumerate(recs.row(row))
         ]
