@@ -269,11 +269,18 @@ def import_dataset(
     path: str | Path,
     settings: IngestSettings,
     progress: Callable[[int], None] | None = None,
+    *,
+    chunk_rows: int = 1_000_000,
 ) -> ImportReport:
-    """Read data set `name` (one of DATASETS) from `path` and write it; a report per table in `parts`."""
+    """Read data set `name` (one of DATASETS) from `path` and write it; a report per table in `parts`.
+
+    The data set is in memory anyway, so chunks are large: the store loads a big batch into an
+    empty table much faster (ML-1M: about 9 CPU-seconds in one chunk against 15 in 200k chunks).
+    """
     if name not in DATASETS:
         raise InvalidInputError(f"unknown data set {name!r}; known: {', '.join(sorted(DATASETS))}")
     path = Path(path)
     if not path.exists():
         raise InvalidInputError(f"{name}: {path} not found")
-    return write_frames(store, DATASETS[name](path), settings, progress=progress)
+    frames = DATASETS[name](path)
+    return write_frames(store, frames, settings, chunk_rows=chunk_rows, progress=progress)

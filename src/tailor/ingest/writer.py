@@ -128,7 +128,7 @@ def write_frames(
     frames: dict[Table, pd.DataFrame],
     settings: IngestSettings,
     *,
-    chunk_rows: int = 200_000,
+    chunk_rows: int = 1_000_000,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Write whole frames in chunks (items and users before events); totals plus one part per table."""
