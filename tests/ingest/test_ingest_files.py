@@ -148,3 +148,14 @@ def test_extra_columns_are_dropped_and_unmapped_columns_keep_their_names(tmp_pat
     path.write_text("user_id,created_at,favourite_colour\nu1,1700000000,red\n", encoding="utf-8")
     (chunk,) = list(read_chunks(path, "users"))
     assert list(chunk.columns) == ["user_id", "created_at"]
+
+
+def test_unreadable_files_are_input_errors(tmp_path, store):
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("user_id,item_id,kind\nu1,i1,view\nu2,i2,view,extra\n", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="cannot read .*ragged.csv"):
+        import_file(store, "events", ragged, settings=SETTINGS)
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(InvalidInputError, match="cannot read"):
+        import_file(store, "items", broken, settings=SETTINGS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
@@ -82,12 +83,21 @@ def source_columns(
     return chosen
 
 
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """A file the parser cannot read is the user's input error, named with the parser's reason."""
+    try:
+        yield
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc}") from exc
+
+
 def _csv_chunks(
     path: Path, fmt: Format, table: Table, mapping: Mapping[str, str] | None, chunk_rows: int
 ) -> Iterator[pd.DataFrame]:
     delimiter = "\t" if fmt == "tsv" else ","
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
-    with pa.input_stream(str(path), compression="detect") as stream:
+    with _readable(path), pa.input_stream(str(path), compression="detect") as stream:
         header = pacsv.open_csv(stream, parse_options=parse).schema.names
     columns = source_columns(table, header, mapping)
     convert = pacsv.ConvertOptions(
@@ -95,7 +105,7 @@ def _csv_chunks(
         include_columns=list(columns),
         strings_can_be_null=True,
     )
-    with pa.input_stream(str(path), compression="detect") as stream:
+    with _readable(path), pa.input_stream(str(path), compression="detect") as stream:
         reader = pacsv.open_csv(stream, parse_options=parse, convert_options=convert)
         yield from _rebatch((b.to_pandas() for b in reader), chunk_rows, columns)
 
@@ -121,7 +131,7 @@ def _jsonl_chunks(
     """Lists of records (the same path as HTTP input: a JSON null and a NaN stay distinct)."""
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     columns: dict[str, str] | None = None
-    with opener(path, "rb") as handle:
+    with _readable(path), opener(path, "rb") as handle:
         while lines := list(islice(handle, chunk_rows)):
             records = [_json_record(line) for line in lines if line.strip()]
             if columns is None:  # the mapping is checked against the keys of the first chunk
@@ -136,10 +146,11 @@ def _jsonl_chunks(
 def _parquet_chunks(
     path: Path, table: Table, mapping: Mapping[str, str] | None, chunk_rows: int
 ) -> Iterator[pd.DataFrame]:
-    parquet = pq.ParquetFile(path)
-    columns = source_columns(table, parquet.schema_arrow.names, mapping)
-    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=list(columns)):
-        yield batch.to_pandas().rename(columns=columns)
+    with _readable(path):
+        parquet = pq.ParquetFile(path)
+        columns = source_columns(table, parquet.schema_arrow.names, mapping)
+        for batch in parquet.iter_batches(batch_size=chunk_rows, columns=list(columns)):
+            yield batch.to_pandas().rename(columns=columns)
 
 
 def _rebatch(

@@ -35,7 +35,8 @@ class ImportReport:
     `duplicates` counts valid rows not written because their id repeated an earlier row of the same
     input or, for events, an event already in the store (re-importing a file gives all duplicates).
     `rejections` keeps the first MAX_REJECTIONS_KEPT; their `row` is the 1-based record number in the
-    source: for CSV the header is not counted (record 1 is on line 2), for JSONL it is the line.
+    source: for CSV the header is not counted (record 1 is on line 2), for JSONL blank
+    lines are not counted (without blank lines record n is line n).
     """
 
     table: str  # "events", "items", "users", or e.g. "items+events" for a combined report
