@@ -262,7 +262,8 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
 
     host, port = host or settings.service.host, port or settings.service.port
     console.print(
-        f"serving on http://{host}:{port} (API docs at http://{host}:{port}/docs); Ctrl+C stops"
+        f"serving on http://{host}:{port} (API docs at http://{host}:{port}/docs); Ctrl+C stops",
+        soft_wrap=True,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
@@ -357,4 +358,13 @@ def demo(
         console.print(f"model version {manifest.version}")
         settings = engine.settings
     if serve_after:
+        base = f"http://{settings.service.host}:{port or settings.service.port}"
+        console.print(
+            "try, once it serves:\n"
+            f"  curl '{base}/v1/users/{sample_user}/recommendations?k=5'\n"
+            f"  curl -X POST {base}/v1/events -H 'content-type: application/json' "
+            f'-d \'{{"user_id": "{sample_user}", "item_id": "i1", "kind": "cart"}}\'\n'
+            f"  curl '{base}/v1/items/i1/similar?k=5'",
+            soft_wrap=True,
+        )
         _serve(settings, None, port)

@@ -56,6 +56,7 @@ class Serving:
             | (catalogue["stock"].fillna(1).to_numpy() <= 0)
         )
         self.popularity = catalogue["popularity"].to_numpy(dtype=np.float32)
+        self.by_popularity = np.argsort(-self.popularity, kind="stable")
         # The kinds and weights the models were trained with (Dataset codes kinds in sorted order).
         self.event_weights: dict[str, float] = artifact.manifest.settings["ingest"]["event_weights"]
         self.kind_codes = {kind: code for code, kind in enumerate(sorted(self.event_weights))}
@@ -178,16 +179,15 @@ class Serving:
     def _popular(
         self, k: int, category: str | None, blocked: np.ndarray, reason: str
     ) -> list[Recommendation]:
-        scores = np.where(self.available, self.popularity, -np.inf).astype(np.float32)
+        allowed = self.available.copy()
+        allowed[blocked[blocked >= 0]] = False
         candidates = self._candidates(category)
         if candidates is not None:
-            keep = np.full(scores.shape, -np.inf, dtype=np.float32)
-            keep[candidates] = 0.0
-            scores += keep
-        scores[blocked[blocked >= 0]] = -np.inf
-        order = np.argsort(-scores, kind="stable")[:k]
-        order = order[np.isfinite(scores[order])]
-        recs = Recs(item_idx=order[None, :], scores=scores[order][None, :])
+            in_category = np.zeros_like(allowed)
+            in_category[candidates] = True
+            allowed &= in_category
+        top = self.by_popularity[allowed[self.by_popularity]][:k]
+        recs = Recs(item_idx=top[None, :], scores=self.popularity[top][None, :])
         return self._answers(recs, reason, source=POPULAR)
 
     def _unavailable(self, blocked: np.ndarray) -> np.ndarray:
