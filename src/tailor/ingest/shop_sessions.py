@@ -112,12 +112,6 @@ class Population:
             quality=rng.normal(0.0, 1.0, n_items),
         )
 
-    def tastes(self, rng: np.random.Generator, users: np.ndarray) -> np.ndarray:
-        return self.taste(rng, users)
-
-    def channels(self, rng: np.random.Generator, users: np.ndarray) -> np.ndarray:
-        return self.channel(rng, users)
-
 
 def _successors(rng: np.random.Generator, top: np.ndarray) -> np.ndarray:
     """Each item's successor: another item of the same top category (itself only if it is alone)."""
@@ -208,7 +202,7 @@ class _Sessions:
         return cls(
             user=user,
             start=np.maximum(start, pop.created_at[user]),
-            channel=pop.channels(rng, user),
+            channel=pop.channel(rng, user),
             length=np.minimum(rng.geometric(0.22, n), MAX_SESSION_VIEWS),
         )
 
@@ -220,7 +214,7 @@ def _browse(
     sampler = _LeafSampler(cat.leaf, pop.popularity)
     offsets = np.concatenate([[0], np.cumsum(sessions.length)])
     views = np.empty(offsets[-1], dtype=np.int64)
-    views[offsets[:-1]] = sampler(rng, pop.tastes(rng, sessions.user))
+    views[offsets[:-1]] = sampler(rng, pop.taste(rng, sessions.user))
     for step in range(1, int(sessions.length.max(initial=1))):
         active = np.flatnonzero(sessions.length > step)
         prev = views[offsets[active] + step - 1]
@@ -229,7 +223,7 @@ def _browse(
         same = (r >= pop.successor_prob) & (r < pop.successor_prob + 0.3)
         fresh = r >= pop.successor_prob + 0.3
         nxt[same] = sampler(rng, cat.leaf[prev[same]])
-        nxt[fresh] = sampler(rng, pop.tastes(rng, sessions.user[active[fresh]]))
+        nxt[fresh] = sampler(rng, pop.taste(rng, sessions.user[active[fresh]]))
         views[offsets[active] + step] = nxt
     return views, offsets
 
@@ -323,7 +317,7 @@ def _repurchases(
         user, item, when = user[keep], item[keep], when[keep].astype(np.int64)
         session = next_session + np.arange(len(user))
         next_session += len(user)
-        channel = pop.channels(rng, user)
+        channel = pop.channel(rng, user)
         events.add(VIEW, user, item, when, session, channel)
         events.add(CART, user, item, when + _uniform_ms(rng, 10, 60, len(user)), session, channel)
         ts = when + _uniform_ms(rng, 60, 300, len(user))
@@ -362,7 +356,7 @@ def _reviews(
         item[keep],
         ts[keep],
         np.full(keep.sum(), -1),
-        pop.channels(rng, user[keep]),
+        pop.channel(rng, user[keep]),
         value=rating[keep],
         text=(2 * sentence + pop.english[user])[keep],
     )
