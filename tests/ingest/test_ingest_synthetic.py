@@ -157,3 +157,17 @@ def test_searches_carry_queries_in_both_languages(shop):
 def test_too_small_a_catalogue_is_refused():
     with pytest.raises(ValueError, match="at least 24"):
         generate_shop(10, 5)
+
+
+def test_channels_hours_and_activity_follow_the_planted_preferences(shop):
+    truth, events = shop.truth, shop.events
+    users = pd.Index(shop.users["user_id"])
+    views = events[events["kind"] == "view"]
+    rows = users.get_indexer(views["user_id"])
+    channel_code = views["channel"].map({"web": 0, "app": 1, "mini-program": 2}).to_numpy()
+    assert truth.channel_preference[rows, channel_code].mean() > 0.5  # chance: 1/3
+    hour = (views["ts"].to_numpy() // 3_600_000) % 24
+    distance = np.abs((hour - truth.preferred_hour[rows] + 12) % 24 - 12)
+    assert np.median(distance) <= 2
+    per_user = views.groupby("user_id").size().reindex(users, fill_value=0)
+    assert per_user.corr(pd.Series(truth.activity, index=users), method="spearman") > 0.6

@@ -74,7 +74,8 @@ class Population:
     cart_rate: np.ndarray  # P(cart | view at median price)
     buy_given_cart: float
     price_sensitivity: np.ndarray
-    channel: RowSampler  # over CHANNELS
+    channel_weights: np.ndarray  # (n_users, len(CHANNELS))
+    channel: RowSampler  # draws from channel_weights
     hour: np.ndarray  # preferred hour of day
     english: np.ndarray  # 1 when the user searches and reviews in English, else 0 (Chinese)
     successor: np.ndarray  # (n_items,) planted next item
@@ -94,6 +95,7 @@ class Population:
     ) -> Population:
         n_users, n_items = len(user_ids), len(cat.item_ids)
         activity = rng.lognormal(0.0, 0.9, n_users)
+        channel_weights = rng.dirichlet(np.full(len(CHANNELS), 0.6), n_users)
         return cls(
             user_ids=user_ids,
             created_at=user_created,
@@ -103,7 +105,8 @@ class Population:
             cart_rate=rng.beta(2.0, 22.0, n_users),
             buy_given_cart=0.55,
             price_sensitivity=rng.beta(2.0, 2.0, n_users) * 1.5,
-            channel=RowSampler(rng.dirichlet(np.full(len(CHANNELS), 0.6), n_users)),
+            channel_weights=channel_weights,
+            channel=RowSampler(channel_weights),
             hour=rng.choice(np.array([9.0, 13.0, 21.0]), n_users, p=[0.25, 0.25, 0.5]),
             english=(rng.random(n_users) < 0.3).astype(np.int64),
             successor=_successors(rng, cat.top),

@@ -15,6 +15,8 @@ for the behaviour). `ShopTruth` holds what was planted:
   z-score within its leaf.
 - `repurchase_days`: consumable leaves are bought again after about this many days.
 - `item_quality`: drives review ratings (and their text: positive, neutral or negative).
+- `activity` (mean 1, heavy-tailed: sessions scale with it), `channel_preference` (over
+  web, app, mini-program) and `preferred_hour` of each user.
 
 Arrays are aligned with the rows of `items` and `users`. Everything is vectorised with numpy;
 the same seed gives the same shop.
@@ -58,6 +60,9 @@ class ShopTruth:
     price_sensitivity: np.ndarray  # (n_users,)
     repurchase_days: dict[str, float]  # leaf category path -> period, consumables only
     item_quality: np.ndarray  # (n_items,)
+    activity: np.ndarray  # (n_users,)
+    channel_preference: np.ndarray  # (n_users, 3): web, app, mini-program
+    preferred_hour: np.ndarray  # (n_users,) hour of day (UTC) around which sessions start
 
 
 @dataclass
@@ -234,5 +239,8 @@ def generate_shop(
             if lf.repurchase_days is not None
         },
         item_quality=population.quality,
+        activity=population.activity,
+        channel_preference=population.channel_weights,
+        preferred_hour=population.hour,
     )
     return SyntheticShop(items=items, users=users, events=events, truth=truth)
