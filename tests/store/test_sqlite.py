@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from store_samples import numbered_events
 
 from tailor.errors import ConfigError, StoreError
@@ -127,23 +129,42 @@ def test_several_processes_write_and_read_one_file(db_path: Path) -> None:
         assert store.events()["user_id"].value_counts().to_dict() == {"left": 150, "right": 150}
 
 
-def test_bulk_loads_rebuild_the_user_index_inside_the_transaction(
+def test_bulk_loads_skip_known_and_repeated_ids_and_rebuild_the_indexes(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sqlite_backend, "BULK_MIN_ROWS", 10)
+    monkeypatch.setattr(sqlite_backend, "BULK_TABLE_SHARE", 1.0)
+    bulk_loads: list[int] = []
+    real_bulk_load = sqlite_backend._bulk_load
+
+    def counted_bulk_load(*args: Any) -> int:
+        bulk_loads.append(len(args[2][0]))
+        return real_bulk_load(*args)
+
+    monkeypatch.setattr(sqlite_backend, "_bulk_load", counted_bulk_load)
     with open_store(f"sqlite:///{db_path}") as store:
         assert store.add_events(numbered_events(40)) == 40
         broken = numbered_events(100, prefix="x").astype({"user_id": object})
         broken.loc[60, "user_id"] = None
         with pytest.raises(StoreError):
             store.add_events(broken)
-        assert store.add_events(numbered_events(60, prefix="y")) == 60
+        known = numbered_events(10)
+        repeated = numbered_events(5, prefix="y").assign(user_id="someone else")
+        mixed = pd.concat([numbered_events(60, prefix="y"), known, repeated], ignore_index=True)
+        assert store.add_events(mixed) == 60
+        assert bulk_loads == [40, 100, 75]
+        assert "someone else" not in set(store.events()["user_id"])
         with store.engine.connect() as conn:
             plan = conn.exec_driver_sql(
                 "EXPLAIN QUERY PLAN "
                 "SELECT * FROM events WHERE user_id = 'u1' ORDER BY ts DESC, seq DESC"
             ).all()
         assert "ix_events_user_ts" in str(plan)
+        with pytest.raises(IntegrityError, match="UNIQUE"), store.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO events (event_id, user_id, kind, ts) "
+                "SELECT event_id, 'x', 'view', 0 FROM events LIMIT 1"
+            )
         assert store.check_integrity() == []
         assert store.counts()["events"] == 100
         assert store.recent_events("u1", 3)["event_id"].tolist() == ["y43", "y50", "y57"]

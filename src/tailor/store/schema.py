@@ -32,7 +32,7 @@ events = Table(
     "events",
     metadata,
     Column("seq", _SEQ, primary_key=True, autoincrement=True),
-    Column("event_id", _ID, nullable=False, unique=True),
+    Column("event_id", _ID, nullable=False),
     Column("user_id", _ID, nullable=False),
     Column("item_id", _ID),
     Column("kind", Text, nullable=False),
@@ -42,6 +42,8 @@ events = Table(
     Column("channel", Text),
     Column("query", Text),
     Column("text", Text),
+    # An index rather than a UNIQUE constraint, so a SQLite bulk load can drop and rebuild it.
+    Index("ux_events_event_id", "event_id", unique=True),
     Index("ix_events_user_ts", "user_id", "ts", "seq"),
 )
 

@@ -8,11 +8,12 @@ lock up front (BEGIN IMMEDIATE, waiting up to `BUSY_TIMEOUT_MS`), readers run wi
 from __future__ import annotations
 
 import functools
+import itertools
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event, func, select
+from sqlalchemy import Connection, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 from tailor.errors import ConfigError, StoreError
@@ -24,7 +25,11 @@ BUSY_TIMEOUT_MS = 30_000
 CACHE_KIB = 64 * 1024
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
 INSERT_CHUNK = 50_000
-_USER_TS_INDEX = next(index for index in events.indexes if index.name == "ix_events_user_ts")
+_EVENT_INDEXES = sorted(events.indexes, key=lambda index: str(index.name))
+_DELETE_KNOWN = text(
+    "DELETE FROM events WHERE seq > :last_seq "
+    "AND event_id IN (SELECT event_id FROM events WHERE seq <= :last_seq)"
+)
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
@@ -33,10 +38,10 @@ _PRAGMAS = (
     f"PRAGMA cache_size=-{CACHE_KIB}",
     f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}",
 )
-# A batch at least this big that also at least doubles the events table is a bulk load: the
-# (user_id, ts) index is dropped and rebuilt in the same transaction, sorting once instead of
-# inserting a million random keys (readers keep seeing the old index until the commit).
+# A batch of at least BULK_MIN_ROWS into a table holding at most a quarter as many events is a
+# bulk load (see `_bulk_load`); into a bigger table, rebuilding its indexes would cost more.
 BULK_MIN_ROWS = 100_000
+BULK_TABLE_SHARE = 0.25
 # Rows per INSERT statement: multi-row VALUES halve the per-row cost of executemany.
 ROWS_PER_STATEMENT = 100
 
@@ -77,22 +82,18 @@ class SqliteStore(SqlStore):
         present = [
             (name, values)
             for name, values in zip(EVENT_COLUMNS, columns)
-            if any(value is not None for value in values)
+            if values.count(None) < len(values)
         ]
         names = tuple(name for name, _ in present)
+        values = [column for _, column in present]
+        last_seq = _max_seq(conn)
+        bulk = n_rows >= BULK_MIN_ROWS and last_seq <= BULK_TABLE_SHARE * n_rows
+        if bulk and "event_id" in names:
+            return _bulk_load(conn, names, values, last_seq)
         raw = conn.connection.driver_connection
         before = raw.total_changes
-        bulk = n_rows >= BULK_MIN_ROWS and n_rows >= _max_seq(conn)
-        if bulk:
-            _USER_TS_INDEX.drop(conn)
-        cursor = raw.cursor()
-        for start in range(0, n_rows, INSERT_CHUNK):
-            chunk = [values[start : start + INSERT_CHUNK] for _, values in present]
-            _insert_rows(cursor, names, chunk)
-        added = raw.total_changes - before
-        if bulk:
-            _USER_TS_INDEX.create(conn)
-        return added
+        _insert_chunks(raw.cursor(), names, values, skip_known=True)
+        return raw.total_changes - before
 
     def check_integrity(self) -> list[str]:
         try:
@@ -114,8 +115,40 @@ def _max_seq(conn: Connection) -> int:
     return conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one()
 
 
-def _insert_rows(cursor: sqlite3.Cursor, names: tuple[str, ...], columns: list[list[Any]]) -> None:
-    """INSERT column-wise values, ROWS_PER_STATEMENT rows per statement, known event ids skipped."""
+def _bulk_load(
+    conn: Connection, names: tuple[str, ...], columns: list[list[Any]], last_seq: int
+) -> int:
+    """Insert without the events indexes, drop repeated and known event ids, rebuild the indexes.
+
+    Sorting keys once is several times cheaper than a million random B-tree inserts (a hashed
+    event id is random). All of it is one transaction: readers keep the old table until commit.
+    """
+    ids = columns[names.index("event_id")]
+    if len(set(ids)) < len(ids):
+        seen: set[str] = set()
+        first = [not (id_ in seen or seen.add(id_)) for id_ in ids]  # type: ignore[func-returns-value]
+        columns = [list(itertools.compress(values, first)) for values in columns]
+    for index in _EVENT_INDEXES:
+        index.drop(conn)
+    _insert_chunks(conn.connection.driver_connection.cursor(), names, columns, skip_known=False)
+    known = conn.execute(_DELETE_KNOWN, {"last_seq": last_seq}).rowcount if last_seq else 0
+    for index in _EVENT_INDEXES:
+        index.create(conn)
+    return len(columns[0]) - known
+
+
+def _insert_chunks(
+    cursor: sqlite3.Cursor, names: tuple[str, ...], columns: list[list[Any]], *, skip_known: bool
+) -> None:
+    for start in range(0, len(columns[0]), INSERT_CHUNK):
+        chunk = [values[start : start + INSERT_CHUNK] for values in columns]
+        _insert_rows(cursor, names, chunk, skip_known)
+
+
+def _insert_rows(
+    cursor: sqlite3.Cursor, names: tuple[str, ...], columns: list[list[Any]], skip_known: bool
+) -> None:
+    """INSERT column-wise values, ROWS_PER_STATEMENT rows per statement."""
     width, n_rows = len(names), len(columns[0])
     flat: list[Any] = [None] * (width * n_rows)
     for offset, values in enumerate(columns):
@@ -123,17 +156,18 @@ def _insert_rows(cursor: sqlite3.Cursor, names: tuple[str, ...], columns: list[l
     step = ROWS_PER_STATEMENT * width
     whole = n_rows - n_rows % ROWS_PER_STATEMENT
     cursor.executemany(
-        _insert_sql(names, ROWS_PER_STATEMENT),
+        _insert_sql(names, ROWS_PER_STATEMENT, skip_known),
         (flat[i : i + step] for i in range(0, whole * width, step)),
     )
     if whole < n_rows:
-        cursor.execute(_insert_sql(names, n_rows - whole), flat[whole * width :])
+        cursor.execute(_insert_sql(names, n_rows - whole, skip_known), flat[whole * width :])
 
 
 @functools.cache
-def _insert_sql(names: tuple[str, ...], n_rows: int) -> str:
+def _insert_sql(names: tuple[str, ...], n_rows: int, skip_known: bool) -> str:
     row = f"({', '.join('?' for _ in names)})"
     return (
         f"INSERT INTO events ({', '.join(map(quote_name, names))}) "
-        f"VALUES {', '.join([row] * n_rows)} ON CONFLICT (event_id) DO NOTHING"
+        f"VALUES {', '.join([row] * n_rows)}"
+        + (" ON CONFLICT (event_id) DO NOTHING" if skip_known else "")
     )
