@@ -80,19 +80,18 @@ class Serving:
         oldest first per user); popular items, with the reason, for a user without usable history."""
         histories = self._histories(recent)
         excluded = self.artifact.item_ids.indices(exclude)
-        candidates = self._candidates(category)
         answers: list[list[Recommendation]] = [[] for _ in user_ids]
         personal: list[int] = []
         for row, user_id in enumerate(user_ids):
             history = histories.get(user_id)
-            if history is None or not len(history.items):
-                reason = UNKNOWN_HISTORY if history is not None and history.positive else NO_HISTORY
-                blocked = (
-                    excluded if history is None else np.concatenate([excluded, history.blocked])
-                )
-                answers[row] = self._popular(k, category, blocked, reason)
-            else:
+            if history is not None and len(history.items):
                 personal.append(row)
+                continue
+            reason = UNKNOWN_HISTORY if history is not None and history.positive else NO_HISTORY
+            blocked = excluded if history is None else np.concatenate([excluded, history.blocked])
+            answers[row] = self._popular(k, category, blocked, reason)
+        unavailable = self._unavailable(excluded)
+        candidates = self._candidates(category)
         for start in range(0, len(personal), SCORING_CHUNK):
             rows = personal[start : start + SCORING_CHUNK]
             users = [histories[user_ids[r]] for r in rows]
@@ -101,7 +100,6 @@ class Serving:
                 histories=[u.items for u in users],
                 kinds=[u.kinds for u in users],
             )
-            unavailable = self._unavailable(excluded)
             masks = [np.concatenate([unavailable, u.blocked]) for u in users]
             recs = self.blend.recommend(batch, k, exclude=masks, candidates=candidates)
             for i, row in enumerate(rows):
