@@ -114,6 +114,9 @@ def test_category_filter_keeps_only_that_branch(engine):
     ):
         assert recs and {r.item_id for r in recs} <= in_branch
     assert engine.popular(5, category="no-such-category") == []
+    assert engine.popular(5, category=f" {top_level} / ") == engine.popular(5, category=top_level)
+    partial_level = top_level[: len(top_level) // 2]
+    assert engine.popular(5, category=partial_level) == []  # a path prefix, never a text prefix
 
 
 def test_exclude_and_hidden_items_are_never_returned(engine):

@@ -192,13 +192,15 @@ class Serving:
         return np.concatenate([np.flatnonzero(~self.available), blocked[blocked >= 0]])
 
     def _candidates(self, category: str | None) -> np.ndarray | None:
-        """Item indices whose category path is `category` or lies under it; None for no filter."""
+        """Item indices whose category path is `category` or lies under it; None for no filter.
+        The filter is normalised like stored paths: blanks around levels and empty levels dropped."""
         if not category:
             return None
-        prefix = category.strip(CATEGORY_SEPARATOR)
+        levels = (level.strip() for level in category.split(CATEGORY_SEPARATOR))
+        prefix = CATEGORY_SEPARATOR.join(level for level in levels if level)
         found = self._in_category.get(prefix)
         if found is None:
-            paths = pd.Series(self.categories, dtype=object).str.strip(CATEGORY_SEPARATOR)
+            paths = pd.Series(self.categories, dtype=object)
             match = (paths == prefix) | paths.str.startswith(prefix + CATEGORY_SEPARATOR)
             found = np.flatnonzero(match.to_numpy(dtype=bool))
             if len(self._in_category) >= MAX_CACHED_CATEGORIES:
