@@ -102,6 +102,8 @@ def evaluate_models(
     _report(progress, "evaluated", steps, steps)
     protocol = {
         "name": "time holdout",
+        "data_fingerprint": data.fingerprint(),
+        "random_state": settings.train.random_state,
         "cutoff_ts": cutoff,
         "holdout_fraction_of_time_range": HOLDOUT_FRACTION,
         "n_train_events": train_part.n_events,
