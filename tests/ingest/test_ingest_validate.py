@@ -297,3 +297,23 @@ def test_validating_a_large_frame_is_vectorised():
     v = validate_events(frame, SETTINGS)
     assert len(v.frame) == n and v.rejected == []
     assert time.process_time() - started < 2.0  # about 0.25 s on an idle core
+
+
+def test_categorical_and_arrow_columns_are_accepted():
+    import pyarrow as pa
+
+    frame = pd.DataFrame(
+        {
+            "user_id": pd.Series(["a", "b"], dtype=pd.ArrowDtype(pa.string())),
+            "item_id": pd.Categorical(["x", "y"]),
+            "kind": pd.Categorical(["view", "cart"]),
+            "ts": pd.Series([1_700_000_000, 1_700_000_001], dtype=pd.ArrowDtype(pa.int64())),
+        }
+    )
+    v = validate_events(frame, SETTINGS)
+    assert v.rejected == []
+    assert v.frame[["user_id", "item_id", "kind"]].to_numpy().tolist() == [
+        ["a", "x", "view"],
+        ["b", "y", "cart"],
+    ]
+    assert v.frame["ts"].tolist() == [1_700_000_000_000, 1_700_000_001_000]

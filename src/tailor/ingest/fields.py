@@ -104,8 +104,17 @@ def _shown(prefix: str) -> Callable[[Any], str]:
     return lambda value: f"{prefix}: {value!r}"
 
 
+def _is_arrow_text(dtype: pa.DataType) -> bool:
+    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
+
+
 def normalise(col: pd.Series) -> pd.Series:
-    """Give an object column a real dtype when all its values share one (the fast paths below)."""
+    """Give an object column a real dtype when all its values share one (the fast paths below);
+    categorical and Arrow-backed text columns become plain `str` or object columns first."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        col = col.astype(object)
+    elif isinstance(col.dtype, pd.ArrowDtype) and _is_arrow_text(col.dtype.pyarrow_dtype):
+        return col.astype("str")
     if col.dtype != object:
         return col
     inferred = pd.api.types.infer_dtype(col, skipna=True)
