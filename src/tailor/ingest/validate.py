@@ -32,8 +32,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tailor.ingest.fields import (
-    Problems,
-    Rejection,
     category_column,
     choice_column,
     flag_column,
@@ -45,6 +43,7 @@ from tailor.ingest.fields import (
     text_column,
     timestamp_column,
 )
+from tailor.ingest.problems import Problems, Rejection
 from tailor.settings import IngestSettings
 from tailor.types import EVENT_COLUMNS, ITEM_COLUMNS, ITEMLESS_KINDS, USER_COLUMNS
 
