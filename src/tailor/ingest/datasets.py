@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -88,7 +89,7 @@ def _brand_and_category(attributes: list[list[str]]) -> tuple[list[str | None], 
     for attrs in attributes:
         has_brand = bool(attrs) and attrs[0] not in later
         brand = attrs[0] if has_brand and attrs[0] != _UNKNOWN_BRAND else None
-        path = [a.replace(CATEGORY_SEPARATOR, "&") for a in attrs[1 if has_brand else 0 :]]
+        path = [a.replace(CATEGORY_SEPARATOR, "-") for a in attrs[1 if has_brand else 0 :]]
         brands.append(brand)
         categories.append(CATEGORY_SEPARATOR.join(path) or None)
     return brands, categories
@@ -282,5 +283,8 @@ def import_dataset(
     path = Path(path)
     if not path.exists():
         raise InvalidInputError(f"{name}: {path} not found")
+    started = time.perf_counter()
     frames = DATASETS[name](path)
-    return write_frames(store, frames, settings, chunk_rows=chunk_rows, progress=progress)
+    report = write_frames(store, frames, settings, chunk_rows=chunk_rows, progress=progress)
+    report.seconds = time.perf_counter() - started  # reading included
+    return report

@@ -10,6 +10,7 @@ there is a wrong type, as it is over HTTP. Gzipped CSV and JSONL (`.csv.gz`, `.j
 from __future__ import annotations
 
 import gzip
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from itertools import islice
@@ -204,6 +205,7 @@ def import_file(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Validate and write a file chunk by chunk; `progress` gets the number of records read so far."""
+    started = time.perf_counter()
     fmt = fmt or detect_format(path)
     report = ImportReport(table)
     for chunk in read_chunks(path, table, mapping=mapping, fmt=fmt, chunk_rows=chunk_rows):
@@ -218,4 +220,5 @@ def import_file(
         )
         if progress is not None:
             progress(report.rows_read)
+    report.seconds = time.perf_counter() - started  # reading included
     return report

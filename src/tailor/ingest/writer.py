@@ -45,7 +45,7 @@ class ImportReport:
     rows_rejected: int = 0
     duplicates: int = 0
     rejections: list[Rejection] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time; an import_file or import_dataset report includes reading
     parts: list[ImportReport] = field(default_factory=list)  # per table, in a combined report
 
     @classmethod
