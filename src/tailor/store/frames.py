@@ -24,9 +24,9 @@ def bind_columns(
     `integers` are converted to whole numbers (1.0 -> 1, 1.5 -> InvalidInputError).
     """
     required, integers = set(required), set(integers)
-    absent = [name for name in required if name not in frame.columns]
+    absent = sorted(name for name in required if name not in frame.columns)
     if absent:
-        raise InvalidInputError(f"missing required columns: {sorted(absent)}", field=absent[0])
+        raise InvalidInputError(f"missing required columns: {absent}", field=absent[0])
     values = []
     for name in columns:
         if name not in frame.columns:
@@ -76,4 +76,4 @@ def rows_to_frame(
             data[name] = pd.array(values, dtype="Int64")
         else:
             data[name] = np.array(values, dtype=dtype)
-    return pd.DataFrame(data, columns=list(columns), copy=False)
+    return pd.DataFrame(data, copy=False)
