@@ -159,3 +159,17 @@ def test_unreadable_files_are_input_errors(tmp_path, store):
     broken.write_bytes(b"PAR1 this is not parquet")
     with pytest.raises(InvalidInputError, match="cannot read"):
         import_file(store, "items", broken, settings=SETTINGS)
+
+
+def test_chinese_and_emoji_ids_round_trip_through_the_store(tmp_path, store):
+    path = tmp_path / "events.jsonl"
+    rows = [
+        {"user_id": "用户😀", "item_id": "商品🌸", "kind": "search", "query": "面霜 🧴"},
+        {"user_id": "用户😀", "item_id": "商品🌸", "kind": "view", "ts": 1_700_000_000},
+    ]
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
+    assert import_file(store, "events", path, settings=SETTINGS).rows_written == 2
+    stored = store.events(user_ids=["用户😀"])
+    assert set(stored["item_id"]) == {"商品🌸"} and "面霜 🧴" in set(stored["query"].dropna())
