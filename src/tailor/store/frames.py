@@ -29,10 +29,10 @@ def bind_columns(
         raise InvalidInputError(f"missing required columns: {absent}", field=absent[0])
     values = []
     for name in columns:
-        if name not in frame.columns:
+        column = frame[name] if name in frame.columns else None
+        if column is None or column.isna().all():
             values.append([None] * len(frame))
             continue
-        column = frame[name]
         if name in integers and column.dtype.kind not in "iu":
             column = _as_integers(column, name)
         values.append(_plain(column))
