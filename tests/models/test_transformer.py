@@ -139,3 +139,13 @@ def test_cold_items_get_sensible_scores_from_text() -> None:
     skin_user = np.array([u % 2 == 1 for u in range(160)])
     prefers_skin = scores[:, 0] > scores[:, 1]
     assert np.mean(prefers_skin == skin_user) > 0.9
+
+
+def test_items_newer_than_the_model_are_ignored(chain) -> None:
+    _, successor, model = chain
+    history = [5, int(successor[5])]
+    plain = model.recommend(UserBatch.of_histories([history]), k=5, exclude_seen=False)
+    with_new = model.recommend(
+        UserBatch.of_histories([history + [N_ITEMS + 3]]), k=5, exclude_seen=False
+    )
+    np.testing.assert_array_equal(plain.item_idx, with_new.item_idx)

@@ -182,27 +182,29 @@ class SequenceTransformer(Recommender):
     # ---- serving -------------------------------------------------------------------------------
 
     def _score(self, users: UserBatch) -> np.ndarray:
-        scores = np.empty((len(users), self.item_table_.shape[0] - 1), dtype=np.float32)
-        has_history = np.array([len(h) > 0 for h in users.histories], dtype=bool)
-        scores[~has_history] = self.fallback_scores_
-        if has_history.any():
-            rows = np.flatnonzero(has_history)
-            hidden = self._user_vectors(
-                [users.histories[i] for i in rows],
-                None if users.kinds is None else [users.kinds[i] for i in rows],
+        n_items = self.item_table_.shape[0] - 1
+        histories, kinds = [], []
+        for i, history in enumerate(users.histories):
+            history = np.asarray(history, dtype=np.int64)
+            known = (history >= 0) & (history < n_items)  # items newer than the model are skipped
+            histories.append(history[known])
+            kinds.append(
+                np.full(int(known.sum()), self.default_kind_)
+                if users.kinds is None
+                else np.asarray(users.kinds[i])[known]
             )
+        scores = np.empty((len(users), n_items), dtype=np.float32)
+        rows = np.flatnonzero([len(h) > 0 for h in histories])
+        scores[:] = self.fallback_scores_
+        if len(rows):
+            hidden = self._user_vectors([histories[i] for i in rows], [kinds[i] for i in rows])
             scores[rows] = hidden @ self.item_table_[1:].T
         return scores
 
-    def _user_vectors(
-        self, histories: list[np.ndarray], kinds: list[np.ndarray] | None
-    ) -> np.ndarray:
-        width = self.params.max_len
-        items = pad_left(histories, width, shift=1)
-        if kinds is None:
-            kind_codes = np.where(items > 0, self.default_kind_, 0)
-        else:
-            kind_codes = np.clip(pad_left(kinds, width), 0, self.n_kinds_ - 1)
+    def _user_vectors(self, histories: list[np.ndarray], kinds: list[np.ndarray]) -> np.ndarray:
+        """The hidden state after each user's latest event: (n, dim)."""
+        items = pad_left(histories, self.params.max_len, shift=1)
+        kind_codes = np.clip(pad_left(kinds, self.params.max_len), 0, self.n_kinds_ - 1)
         table = torch.from_numpy(self.item_table_)
         return last_hidden(self._net(), table, items, kind_codes).numpy()
 
