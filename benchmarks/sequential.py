@@ -177,10 +177,10 @@ def benchmark_model(name: str, params: dict[str, Any], args: argparse.Namespace)
         )
         runs.append(in_fresh_process(run_job, job))
         print(f"  {name} seed={seed}: {json.dumps(runs[-1])}", flush=True)
-    keys = [k for k in runs[0] if isinstance(runs[0][k], float) and k != "base_mem_mb"]
+    memory = ("peak_mem_mb", "base_mem_mb")  # the worst run, not an average
+    keys = [k for k in runs[0] if isinstance(runs[0][k], float) and k not in memory]
     row = {"model": name} | mean_std(runs, keys)
-    row["peak_mem_mb"] = max(r["peak_mem_mb"] for r in runs)
-    row["base_mem_mb"] = max(r["base_mem_mb"] for r in runs)
+    row |= {key: max(r[key] for r in runs) for key in memory}
     row["seeds"] = len(seeds)
     return row
 
