@@ -60,13 +60,21 @@ def normalise(col: pd.Series) -> pd.Series:
     if col.dtype != object:
         return col
     inferred = pd.api.types.infer_dtype(col, skipna=True)
-    if inferred == "empty" and col.map(lambda v: isinstance(v, float)).any():
+    if inferred == "empty" and _holds_nan(col):
         return col  # a NaN sent on purpose, which the numeric checks reject
     if inferred in ("string", "empty"):
         return col.astype("str")
     if inferred == "integer":
         return col.astype("Int64")
+    if inferred in ("floating", "mixed-integer-float") and not _holds_nan(col):
+        return col.astype("float64")
     return col
+
+
+def _holds_nan(col: pd.Series) -> bool:
+    """Whether an object column holds a float NaN, not just None (JSON null)."""
+    nulls = np.equal(col.to_numpy(), None).sum()
+    return bool(col.isna().sum() > nulls)
 
 
 def _instances(col: pd.Series, types: tuple[type, ...]) -> np.ndarray:

@@ -120,8 +120,12 @@ def _json_record(line: bytes) -> Any:
 
 
 def _renamed(records: list[Any], columns: dict[str, str]) -> list[Any]:
+    """Records with canonical keys only; a record already in that shape is passed as it is."""
+    kept = {source for source, target in columns.items() if source == target}
     return [
-        {columns[k]: v for k, v in r.items() if k in columns} if isinstance(r, dict) else r
+        {columns[k]: v for k, v in r.items() if k in columns}
+        if isinstance(r, dict) and not r.keys() <= kept
+        else r
         for r in records
     ]
 
@@ -136,8 +140,8 @@ def _jsonl_chunks(
         while lines := list(islice(handle, chunk_rows)):
             records = [_json_record(line) for line in lines if line.strip()]
             if columns is None:  # the mapping is checked against the keys of the first chunk
-                keys = dict.fromkeys(k for r in records if isinstance(r, dict) for k in r)
-                columns = source_columns(table, list(keys), mapping)
+                keys = sorted(set().union(*(r for r in records if isinstance(r, dict))))
+                columns = source_columns(table, keys, mapping)
                 for name in COLUMNS[table]:  # a key absent from the first chunk may come later
                     if name not in columns.values() and name not in (mapping or {}):
                         columns[name] = name

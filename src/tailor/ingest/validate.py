@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -73,9 +74,10 @@ class _Input:
             self.frame = records.reset_index(drop=True)
             self.problems = Problems(len(self.frame))
         else:
-            self.frame = _frame_of_records(records)
+            rows = [_as_dict(r) for r in records]
+            self.frame = _frame_of_records([{} if r is None else r for r in rows])
             self.problems = Problems(len(self.frame))
-            not_object = np.array([not isinstance(r, Mapping) for r in records], dtype=bool)
+            not_object = np.array([r is None for r in rows], dtype=bool)
             self.problems.settle(not_object, "record", "must be a JSON object")
         known = ", ".join(columns)
         for name in self.frame.columns:
@@ -89,19 +91,19 @@ class _Input:
         return pd.Series(np.nan, index=self.frame.index, dtype="str")
 
 
-def _frame_of_records(records: Sequence[Any]) -> pd.DataFrame:
+def _as_dict(record: Any) -> dict[str, Any] | None:
+    if isinstance(record, dict):  # the common case, checked first: cheaper than the Mapping ABC
+        return record
+    return dict(record) if isinstance(record, Mapping) else None
+
+
+def _frame_of_records(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Object columns, so that None, NaN, strings and numbers keep their identity for the checks."""
-    names: dict[str, None] = {}
-    for record in records:
-        if isinstance(record, Mapping):
-            names.update(dict.fromkeys(record))
+    names = sorted(set().union(*rows))
     columns = {
-        name: pd.Series(
-            [r.get(name) if isinstance(r, Mapping) else None for r in records], dtype=object
-        )
-        for name in names
+        name: pd.Series(list(map(dict.get, rows, repeat(name))), dtype=object) for name in names
     }
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(records)))
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)))
 
 
 def _keep_valid(out: pd.DataFrame, problems: Problems) -> pd.DataFrame:
