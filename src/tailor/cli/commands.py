@@ -217,7 +217,7 @@ def evaluate(
         Path | None, typer.Option("--json", help="also write the metrics to this JSON file")
     ] = None,
 ) -> None:
-    """Measure every configured model and their blend on a time holdout (the last 10% of the time range)."""
+    """Measure every configured model and their blend on a time holdout (the latest 10% of events)."""
     start = time.perf_counter()
     with _engine(ctx) as engine, step_bar("evaluating") as progress:
         evaluation = engine.evaluate(progress)

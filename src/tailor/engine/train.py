@@ -1,8 +1,10 @@
 """Training: store -> Dataset -> evaluate on a time holdout -> fit on everything -> artifact.
 
-The holdout is the last `HOLDOUT_FRACTION` of the time range: models are fitted on the events
-before the cutoff and scored on what users did after it. The artifact's models are then refitted
-on all events, so serving uses everything the shop knows.
+The holdout is the latest `HOLDOUT_FRACTION` of the events by time (the cutoff is the 90th
+percentile of event timestamps, not 90% of the time range: in the Taobao sample a few stray
+events two months early stretch the range so that its last 10% holds 95% of the events). Models are fitted on
+the events before the cutoff and scored on what users did after it. The artifact's models are
+then refitted on all events, so serving uses everything the shop knows.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
@@ -82,8 +85,7 @@ def evaluate_models(
     data: Dataset, settings: Settings, progress: Progress | None = None
 ) -> Evaluation:
     """Fit every configured model before the cutoff and measure it, and the blend, after it."""
-    first, last = int(data.ts.min()), int(data.ts.max())
-    cutoff = last - int((last - first) * HOLDOUT_FRACTION)
+    cutoff = int(np.quantile(data.ts, 1.0 - HOLDOUT_FRACTION, method="higher"))
     split = time_split(data, cutoff)
     train_part, holdout = split.train, split.test
     if not len(holdout):
@@ -105,7 +107,7 @@ def evaluate_models(
         "data_fingerprint": data.fingerprint(),
         "random_state": settings.train.random_state,
         "cutoff_ts": cutoff,
-        "holdout_fraction_of_time_range": HOLDOUT_FRACTION,
+        "holdout_fraction_of_events": HOLDOUT_FRACTION,
         "n_train_events": train_part.n_events,
         "n_test_users": len(holdout),
         "seen_items_masked": True,
