@@ -13,7 +13,13 @@ from tailor.engine import Engine
 from tailor.engine.blend import Blend
 from tailor.engine.serve import NO_HISTORY, PERSONALIZED, UNKNOWN_HISTORY
 from tailor.engine.train import build_models
-from tailor.errors import ConfigError, InvalidInputError, NotFittedError, UnknownItemError
+from tailor.errors import (
+    ConfigError,
+    InvalidInputError,
+    NotFittedError,
+    UnknownItemError,
+    UnsupportedError,
+)
 from tailor.ingest.synthetic import generate_shop
 from tailor.models import Recommender
 from tailor.settings import TrainSettings, load_settings
@@ -22,11 +28,11 @@ from tailor.types import UserBatch
 MODELS = ["popular", "itemknn", "ease"]
 
 
-def make_engine(root, models=MODELS) -> Engine:
+def make_engine(root, models=MODELS, **train) -> Engine:
     settings = load_settings(
         store_url=f"sqlite:///{root}/tailor.db",
         artifacts_dir=root / "artifacts",
-        train={"models": models},
+        train={"models": models, **train},
     )
     return Engine(settings)
 
@@ -257,3 +263,18 @@ def test_batch_mode_answers_like_single_requests(engine):
         ]
         assert [r.score for r in batch[user]] == pytest.approx([r.score for r in single], rel=1e-5)
     assert batch["stranger"][0].reason == NO_HISTORY
+
+
+def test_a_model_that_cannot_handle_the_data_is_skipped_with_its_reason(tmp_path):
+    too_small = {"ease": {"max_items": 5}}
+    with make_engine(tmp_path, ["popular", "ease"], model_params=too_small) as engine:
+        fill(engine)
+        manifest = engine.train()
+        assert manifest.models == ["popular"] and "max_items" in manifest.skipped["ease"]
+        assert set(manifest.metrics) == {"popular", "blend"}
+        assert engine.recommend(active_user(engine), 3)
+    with (
+        make_engine(tmp_path, ["ease"], model_params=too_small) as engine,
+        pytest.raises(UnsupportedError, match="none of the configured models"),
+    ):
+        engine.train()

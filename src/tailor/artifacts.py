@@ -62,6 +62,7 @@ class Manifest(BaseModel):
     metrics: dict[str, dict[str, float]]
     evaluation: dict[str, Any]
     train_seconds: dict[str, float]
+    skipped: dict[str, str] = {}  # configured models that could not be fitted, and why
     settings: dict[str, Any]
     files: dict[str, int]
 
@@ -129,6 +130,7 @@ def write_artifact(
     evaluation: dict[str, Any],
     train_seconds: dict[str, float],
     settings: dict[str, Any],
+    skipped: dict[str, str] | None = None,
     listed: Collection[str] | None = None,
     keep: int = DEFAULT_KEEP,
 ) -> Manifest:
@@ -158,6 +160,7 @@ def write_artifact(
             metrics=metrics,
             evaluation=evaluation,
             train_seconds=train_seconds,
+            skipped=skipped or {},
             settings=settings,
             files=_file_sizes(temp),
         )

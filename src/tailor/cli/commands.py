@@ -20,6 +20,7 @@ from tailor.cli.output import (
     errors,
     metrics_table,
     print_rejections,
+    print_skipped,
     recommendations_table,
     rows_bar,
     step_bar,
@@ -203,6 +204,7 @@ def train(
         manifest = engine.train(progress, evaluate=evaluate)
     if manifest.metrics:
         console.print(metrics_table(manifest.metrics, manifest.evaluation))
+    print_skipped(manifest.skipped)
     console.print(
         f"model version {manifest.version} is current: {manifest.n_users:,} users, "
         f"{manifest.n_items:,} items, {manifest.n_events:,} events, "
@@ -223,6 +225,7 @@ def evaluate(
         evaluation = engine.evaluate(progress)
     seconds = time.perf_counter() - start
     console.print(metrics_table(evaluation.metrics, evaluation.protocol))
+    print_skipped(evaluation.skipped)
     if json_out is not None:
         json_out.write_text(
             json.dumps(_evaluation_json(evaluation, seconds), indent=1), encoding="utf-8"
@@ -235,7 +238,8 @@ def _evaluation_json(evaluation: Evaluation, seconds: float) -> dict[str, Any]:
         {"model": name, **metrics, "fit_seconds": evaluation.fit_seconds.get(name)}
         for name, metrics in evaluation.metrics.items()
     ]
-    return {"protocol": {**evaluation.protocol, "wall_seconds": round(seconds, 3)}, "rows": rows}
+    protocol = {**evaluation.protocol, "skipped_models": evaluation.skipped}
+    return {"protocol": {**protocol, "wall_seconds": round(seconds, 3)}, "rows": rows}
 
 
 # ---- answers ---------------------------------------------------------------------------------
@@ -353,6 +357,7 @@ def demo(
         with step_bar("training") as progress:
             manifest = engine.train(progress)
         console.print(metrics_table(manifest.metrics, manifest.evaluation))
+        print_skipped(manifest.skipped)
         sample_user = str(shop.users["user_id"].iloc[0])
         console.print(recommendations_table(sample_user, engine.recommend(sample_user, 5)))
         console.print(f"model version {manifest.version}")

@@ -84,6 +84,11 @@ def metrics_table(metrics: dict[str, dict[str, float]], protocol: dict[str, Any]
     return table
 
 
+def print_skipped(skipped: dict[str, str]) -> None:
+    for name, reason in skipped.items():
+        console.print(f"[yellow]skipped {name}:[/yellow] {reason}", highlight=False)
+
+
 def recommendations_table(user_id: str, recs: Sequence[Recommendation]) -> Table:
     table = Table("#", "item_id", "score", "reason", "source", title=f"for user {user_id}")
     for rank, r in enumerate(recs, 1):

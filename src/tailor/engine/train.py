@@ -24,7 +24,7 @@ from tailor.artifacts import Manifest, write_artifact
 from tailor.data.dataset import Dataset
 from tailor.data.splits import TimeSplit, time_split
 from tailor.engine.blend import Blend
-from tailor.errors import ConfigError, InvalidInputError
+from tailor.errors import ConfigError, InvalidInputError, UnsupportedError
 from tailor.evaluation import evaluate
 from tailor.models import Recommender, model_class
 from tailor.settings import Settings
@@ -34,8 +34,8 @@ HOLDOUT_FRACTION = 0.1
 KS = (5, 10)
 BLEND = "blend"
 
-# Called with a step description, the steps done and the steps in all.
-Progress = Callable[[str, int, int], None]
+# Called with a step description, the steps done and the steps in all (None: unknown).
+Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,12 @@ class Evaluation:
     metrics: dict[str, dict[str, float]]  # per model, plus the served blend
     protocol: dict[str, Any]
     fit_seconds: dict[str, float]
+    skipped: dict[str, str]  # model -> why it cannot be fitted on this data
 
 
-NOT_EVALUATED = Evaluation(metrics={}, protocol={"name": "not evaluated"}, fit_seconds={})
+NOT_EVALUATED = Evaluation(
+    metrics={}, protocol={"name": "not evaluated"}, fit_seconds={}, skipped={}
+)
 
 
 def load_dataset(store: Store, settings: Settings) -> tuple[Dataset, pd.Series | None]:
@@ -92,16 +95,9 @@ def evaluate_models(
         raise InvalidInputError(
             "no user has events both before and after the holdout cutoff: nothing to evaluate on"
         )
-    models = build_models(settings)
-    steps = len(models) + 1
-    metrics, seconds = {}, {}
-    for step, (name, model) in enumerate(models.items()):
-        _report(progress, f"evaluating {name}", step, steps)
-        seconds[name] = _timed_fit(model, train_part, settings)
-        metrics[name] = _measure(model, split)
-    _report(progress, "evaluating the blend", steps - 1, steps)
-    metrics[BLEND] = _measure(Blend(models, settings.train.blend_weights), split)
-    _report(progress, "evaluated", steps, steps)
+    fitted = _fit_all(build_models(settings), train_part, settings, progress, "evaluating")
+    metrics = {name: _measure(model, split) for name, model in fitted.models.items()}
+    metrics[BLEND] = _measure(Blend(fitted.models, settings.train.blend_weights), split)
     protocol = {
         "name": "time holdout",
         "data_fingerprint": data.fingerprint(),
@@ -113,7 +109,7 @@ def evaluate_models(
         "seen_items_masked": True,
         "ks": list(KS),
     }
-    return Evaluation(metrics=metrics, protocol=protocol, fit_seconds=seconds)
+    return Evaluation(metrics, protocol, fit_seconds=fitted.seconds, skipped=fitted.skipped)
 
 
 def train(
@@ -122,26 +118,54 @@ def train(
     """Evaluate (unless told not to), refit on all events, write a new artifact and make it current."""
     data, listed = load_dataset(store, settings)
     evaluation = evaluate_models(data, settings, progress) if evaluate else NOT_EVALUATED
-    models = build_models(settings)
-    steps = len(models) + 1
-    seconds = {}
-    for step, (name, model) in enumerate(models.items()):
-        _report(progress, f"fitting {name} on all events", step, steps)
-        seconds[name] = _timed_fit(model, data, settings)
-    _report(progress, "writing the artifact", steps - 1, steps)
+    candidates = {n: m for n, m in build_models(settings).items() if n not in evaluation.skipped}
+    fitted = _fit_all(candidates, data, settings, progress, "fitting on all events:")
+    _report(progress, "writing the artifact", 0, None)
     manifest = write_artifact(
         settings.artifacts_dir,
         data,
-        models,
+        fitted.models,
         metrics=evaluation.metrics,
-        blend={name: settings.train.blend_weights.get(name, 1.0) for name in models},
+        blend={name: settings.train.blend_weights.get(name, 1.0) for name in fitted.models},
         evaluation=evaluation.protocol,
-        train_seconds=seconds,
+        train_seconds=fitted.seconds,
+        skipped={**evaluation.skipped, **fitted.skipped},
         settings=_public_settings(settings),
         listed=listed,
     )
-    _report(progress, f"artifact {manifest.version} is current", steps, steps)
+    _report(progress, f"artifact {manifest.version} is current", 1, 1)
     return manifest
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    models: dict[str, Recommender]
+    seconds: dict[str, float]
+    skipped: dict[str, str]
+
+
+def _fit_all(
+    models: dict[str, Recommender],
+    data: Dataset,
+    settings: Settings,
+    progress: Progress | None,
+    label: str,
+) -> _Fitted:
+    """Fit each model; one that cannot handle this data (UnsupportedError) is skipped with its
+    reason, so one oversized model does not sink the others. At least one must fit."""
+    fitted, seconds, skipped = {}, {}, {}
+    for step, (name, model) in enumerate(models.items()):
+        _report(progress, f"{label} {name}", step, len(models))
+        try:
+            seconds[name] = _timed_fit(model, data, settings)
+        except UnsupportedError as exc:
+            skipped[name] = exc.message
+        else:
+            fitted[name] = model
+    if not fitted:
+        reasons = "; ".join(f"{name}: {reason}" for name, reason in skipped.items())
+        raise UnsupportedError(f"none of the configured models could be fitted ({reasons})")
+    return _Fitted(fitted, seconds, skipped)
 
 
 def _timed_fit(model: Recommender, data: Dataset, settings: Settings) -> float:
@@ -163,6 +187,6 @@ def _public_settings(settings: Settings) -> dict[str, Any]:
     return values
 
 
-def _report(progress: Progress | None, step: str, done: int, total: int) -> None:
+def _report(progress: Progress | None, step: str, done: int, total: int | None) -> None:
     if progress is not None:
         progress(step, done, total)
