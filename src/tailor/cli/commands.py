@@ -265,11 +265,13 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     from tailor.service import create_app
 
     host, port = host or settings.service.host, port or settings.service.port
-    console.print(
-        f"serving on http://{host}:{port} (API docs at http://{host}:{port}/docs); Ctrl+C stops",
-        soft_wrap=True,
-    )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    with Engine(settings) as engine:  # opened here so a bad store URL is reported in one line
+        console.print(
+            f"serving on http://{host}:{port} (API docs at http://{host}:{port}/docs); "
+            "Ctrl+C stops",
+            soft_wrap=True,
+        )
+        uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")
 
 
 @app.command()
