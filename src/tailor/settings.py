@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -61,6 +61,22 @@ class TrainSettings(_Section):
         return self
 
 
+class RuleSettings(_Section):
+    """Default business rules of the recommendation feed; a request may override each one."""
+
+    exclude_seen: bool = True
+    exclude_purchased: bool = True
+    in_stock_only: bool = Field(True, description="leave out items whose stock is known and 0")
+    new_days: float = Field(30.0, ge=0, description="an item created this recently is new")
+    new_boost: float = Field(1.1, description="score factor (or addend) for new items")
+    promoted_boost: float = Field(1.2, description="for items tagged or attributed `promoted`")
+    boost_mode: Literal["multiply", "add"] = "multiply"
+    diversity: Literal["none", "cap", "mmr"] = "cap"
+    category_cap: int = Field(5, ge=1, description="most items per top-level category")
+    mmr_lambda: float = Field(0.7, ge=0, le=1, description="1 = relevance only")
+    pool: int = Field(100, ge=1, description="blended items the boosts and diversity choose from")
+
+
 class Settings(BaseSettings):
     """Everything Tailor can be configured with."""
 
@@ -73,6 +89,7 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     ingest: IngestSettings = IngestSettings()
     train: TrainSettings = TrainSettings()
+    rules: RuleSettings = RuleSettings()
 
     @classmethod
     def settings_customise_sources(
