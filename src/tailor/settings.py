@@ -7,6 +7,7 @@ Nested values are overridden with a double underscore, e.g. `TAILOR_SERVICE__POR
 from __future__ import annotations
 
 import tomllib
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,12 +24,51 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Role(StrEnum):
+    """What an API key may do; `admin` may do everything (see `tailor.service.auth`)."""
+
+    ingest = "ingest"
+    read = "read"
+    metrics = "metrics"
+    admin = "admin"
+
+
+class RateLimit(_Section):
+    """A token bucket: `per_second` requests on average, up to `burst` at once."""
+
+    per_second: float = Field(gt=0)
+    burst: int = Field(ge=1)
+
+
+DEFAULT_RATE_LIMITS: dict[Role, RateLimit] = {
+    Role.ingest: RateLimit(per_second=500, burst=1000),
+    Role.read: RateLimit(per_second=500, burst=1000),
+    Role.metrics: RateLimit(per_second=2, burst=10),
+    Role.admin: RateLimit(per_second=100, burst=200),
+}
+
+
 class ServiceSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     max_batch_events: int = Field(10_000, ge=1)
     max_k: int = Field(500, ge=1)
     recent_events: int = Field(50, ge=1, description="events per user read at request time")
+    auth: bool = Field(True, description="require an API key on every route but /healthz and /docs")
+    rate_limits: dict[Role, RateLimit] = Field(
+        default_factory=lambda: dict(DEFAULT_RATE_LIMITS), description="per key, by its role"
+    )
+    key_cache_seconds: float = Field(
+        10.0, ge=0, description="how long a verified key is trusted before the store is asked again"
+    )
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1)
+    cors_origins: list[str] = Field(default_factory=list, description="browser origins allowed")
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _every_role_limited(cls, limits: dict[Role, RateLimit]) -> dict[Role, RateLimit]:
+        """Roles not named keep their default limit."""
+        return {**DEFAULT_RATE_LIMITS, **limits}
 
 
 class IngestSettings(_Section):
