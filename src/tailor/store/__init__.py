@@ -10,11 +10,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from tailor.errors import ConfigError
-from tailor.store.base import Store
+from tailor.store.base import Store, StoredKey
 from tailor.store.postgres import PostgresStore
 from tailor.store.sqlite import SqliteStore
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "StoredKey", "open_store"]
 
 _DRIVERS = {("sqlite", "pysqlite"): SqliteStore, ("postgresql", "psycopg"): PostgresStore}
 _DEFAULT_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}

@@ -12,10 +12,24 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
 import pandas as pd
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """An API key as stored: its id, role and a salted hash, never the key itself."""
+
+    key_id: str
+    name: str
+    role: str
+    salt: str  # hex
+    digest: str  # hex HMAC-SHA256 of the key under `salt`
+    created_at: int  # ms since the epoch
+    revoked_at: int | None = None
 
 
 class Store(ABC):
@@ -69,6 +83,23 @@ class Store(ABC):
     @abstractmethod
     def counts(self) -> dict[str, int]:
         """Row counts: {"events": n, "items": n, "users": n}."""
+
+    # ---- API keys ----------------------------------------------------------------------------
+
+    @abstractmethod
+    def add_api_key(self, key: StoredKey) -> None:
+        """Store a new key; InvalidInputError if its `key_id` is taken."""
+
+    @abstractmethod
+    def api_key(self, key_id: str) -> StoredKey | None: ...
+
+    @abstractmethod
+    def api_keys(self) -> list[StoredKey]:
+        """Every key, revoked ones included, oldest first."""
+
+    @abstractmethod
+    def revoke_api_key(self, key_id: str, at: int) -> bool:
+        """Mark an active key revoked at `at` (ms); False when there is no such active key."""
 
     # ---- lifecycle ---------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The three tables, declared once with SQLAlchemy Core for SQLite and PostgreSQL.
+"""The tables (events, items, users, and the service's api_keys), declared once with SQLAlchemy Core for SQLite and PostgreSQL.
 
 Ids use the "C" collation on PostgreSQL so both backends order them by code point, as Python does.
 `events.seq` grows with every insert: it keeps insertion order among events with the same `ts`.
@@ -69,6 +69,18 @@ users = Table(
     Column("user_id", _ID, primary_key=True),
     Column("attributes", _JSON),
     Column("created_at", BigInteger),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", _ID, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("salt", Text, nullable=False),
+    Column("digest", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
 )
 
 # Column dtypes of the frames the store returns: text is pandas' "str" (missing is NaN), "json"

@@ -10,23 +10,35 @@ import threading
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import orjson
 import pandas as pd
-from sqlalchemy import Connection, Dialect, Engine, Select, Table, bindparam, delete, func, select
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Engine,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from tailor.errors import InvalidInputError, StoreError
-from tailor.store.base import Store
+from tailor.store.base import Store, StoredKey
 from tailor.store.frames import bind_columns, rows_to_frame
 from tailor.store.schema import (
     EVENT_DTYPES,
     ITEM_DTYPES,
     USER_DTYPES,
+    api_keys,
     events,
     items,
     metadata,
@@ -235,6 +247,36 @@ class SqlStore(Store):
         )
         with self._reading("count rows") as conn:
             return dict(conn.execute(stmt).one()._mapping)
+
+    # ---- API keys ----------------------------------------------------------------------------
+
+    def add_api_key(self, key: StoredKey) -> None:
+        try:
+            with self._guard("add an API key"), self._writing() as conn:
+                conn.execute(api_keys.insert().values(**asdict(key)))
+        except StoreError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                raise InvalidInputError(f"key id {key.key_id!r} is taken", field="key_id") from None
+            raise
+
+    def api_key(self, key_id: str) -> StoredKey | None:
+        with self._reading("read an API key") as conn:
+            row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
+        return None if row is None else StoredKey(**row._mapping)
+
+    def api_keys(self) -> list[StoredKey]:
+        stmt = select(api_keys).order_by(api_keys.c.created_at, api_keys.c.key_id)
+        with self._reading("list API keys") as conn:
+            return [StoredKey(**row._mapping) for row in conn.execute(stmt)]
+
+    def revoke_api_key(self, key_id: str, at: int) -> bool:
+        stmt = (
+            update(api_keys)
+            .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=int(at))
+        )
+        with self._guard("revoke an API key"), self._writing() as conn:
+            return conn.execute(stmt).rowcount == 1
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
