@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 from fastapi.testclient import TestClient
+from service_keys import add_key, bearer
 
 from tailor.engine import Engine
 from tailor.ingest.synthetic import generate_shop
@@ -11,12 +12,14 @@ from tailor.service import create_app
 from tailor.settings import load_settings
 
 
-def settings_in(folder):
+def settings_in(folder, **service):
     return load_settings(
         store_url=f"sqlite:///{folder}/tailor.db",
         artifacts_dir=folder / "artifacts",
         train={"models": ["popular", "itemknn", "ease"]},
+        service=service,
     )
+
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +49,12 @@ def shop(trained_folder, tmp_path):
 
 
 @pytest.fixture
-def client(settings, shop):
-    with TestClient(create_app(settings)) as client:
+def admin_key(settings, shop):
+    return add_key(settings)
+
+
+@pytest.fixture
+def client(settings, admin_key):
+    """A client of the trained shop sending an admin key with every request."""
+    with TestClient(create_app(settings), headers=bearer(admin_key)) as client:
         yield client

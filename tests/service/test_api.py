@@ -8,6 +8,7 @@ import time
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from service_keys import add_key, bearer
 
 from tailor.engine import Engine
 from tailor.service import create_app
@@ -148,7 +149,7 @@ def test_health_docs_and_unknown_routes(client):
 
 
 def test_without_a_model_recommendations_say_to_train(settings):
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=bearer(add_key(settings))) as client:
         body = assert_error(client.get("/v1/users/u/recommendations"), 503, "NotFittedError")
         assert "tailor train" in body["message"]
         assert client.get("/healthz").json()["model_version"] is None

@@ -3,6 +3,9 @@
 At start-up the app opens the store and loads the current artifact. A background task looks at
 `CURRENT` every few seconds and swaps in a new version without dropping a request. Before the
 first training, recommendation routes answer 503 with a message saying to run `tailor train`.
+
+Around the routes, outermost first: CORS (when origins are configured), metrics and the request
+log, the body size limit; each route names the key role it needs (see `tailor.service.auth`).
 """
 
 from __future__ import annotations
@@ -13,12 +16,17 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from tailor import __version__
 from tailor.engine import Engine
 from tailor.errors import ArtifactError
+from tailor.service.auth import AccessError, Gate, access_error
 from tailor.service.errors import install_error_handlers
-from tailor.service.routes import events, health, items, popular, users
+from tailor.service.limits import BodyLimit
+from tailor.service.logs import RequestLog
+from tailor.service.metrics import Metrics, ObserveRequests
+from tailor.service.routes import events, health, items, metrics, popular, users
 from tailor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,9 +60,27 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)
-    for module in (events, items, users, popular, health):
+    app.add_exception_handler(AccessError, access_error)
+    for module in (events, items, users, popular, health, metrics):
         app.include_router(module.router(settings))
+    _add_middleware(app, settings)
     return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    service = settings.service
+    app.state.gate = Gate(service)
+    app.state.metrics = Metrics(app)
+    app.add_middleware(BodyLimit, max_bytes=service.max_body_bytes)
+    app.add_middleware(ObserveRequests, metrics=app.state.metrics, log=RequestLog())
+    if service.cors_origins:  # added last, so it is outermost: errors carry its headers too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=service.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+            expose_headers=["Retry-After"],
+        )
 
 
 def _load_current(engine: Engine) -> None:

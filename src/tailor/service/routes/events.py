@@ -5,7 +5,8 @@ from starlette.responses import Response
 from tailor.service.body import parse_rows
 from tailor.service.routes import EngineDep, json_response
 from tailor.service.schemas import ErrorOut, EventIn, IngestOut, batch_body_schema
-from tailor.settings import Settings
+from tailor.service.auth import requires
+from tailor.settings import Role, Settings
 
 
 def router(settings: Settings) -> APIRouter:
@@ -18,11 +19,14 @@ def router(settings: Settings) -> APIRouter:
         responses={422: {"model": ErrorOut}},
         openapi_extra=batch_body_schema(EventIn, max_rows),
         summary=f"Record one event or a batch of up to {max_rows:,}",
+        dependencies=[requires(Role.ingest)],
     )
     async def post_events(request: Request, engine: EngineDep) -> Response:
         """Valid rows are stored even when others are rejected; each rejection names its row and field.
         An event_id already stored counts as a duplicate and is not stored again."""
         rows = parse_rows(await request.body(), max_rows, "event")
-        return json_response(await run_in_threadpool(engine.ingest_events, rows))
+        result = await run_in_threadpool(engine.ingest_events, rows)
+        request.app.state.metrics.events_ingested.inc(result.accepted)
+        return json_response(result)
 
     return api

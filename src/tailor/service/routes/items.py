@@ -14,7 +14,8 @@ from tailor.service.schemas import (
     WriteOut,
     batch_body_schema,
 )
-from tailor.settings import Settings
+from tailor.service.auth import requires
+from tailor.settings import Role, Settings
 
 
 def router(settings: Settings) -> APIRouter:
@@ -28,6 +29,7 @@ def router(settings: Settings) -> APIRouter:
         responses={422: {"model": ErrorOut}},
         openapi_extra=batch_body_schema(ItemIn, max_rows),
         summary="Insert or replace one item or a batch",
+        dependencies=[requires(Role.ingest)],
     )
     async def put_items(request: Request, engine: EngineDep) -> Response:
         """Hidden and sold-out items stop being recommended at once; other changes reach the
@@ -35,7 +37,12 @@ def router(settings: Settings) -> APIRouter:
         rows = parse_rows(await request.body(), max_rows, "item")
         return json_response(await run_in_threadpool(engine.put_items, rows))
 
-    @api.delete("/{item_id}", response_model=DeletedOut, summary="Delete an item")
+    @api.delete(
+        "/{item_id}",
+        response_model=DeletedOut,
+        summary="Delete an item",
+        dependencies=[requires(Role.admin)],
+    )
     def delete_item(item_id: str, engine: EngineDep) -> DeletedOut:
         """The item stops being recommended at once; its past events stay as history."""
         return DeletedOut(deleted=engine.delete_items([item_id]))
@@ -45,6 +52,7 @@ def router(settings: Settings) -> APIRouter:
         response_model=RecommendationsOut,
         responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
         summary="Items similar to an item",
+        dependencies=[requires(Role.read)],
     )
     def similar(item_id: str, engine: EngineDep, k: K = 10) -> RecommendationsOut:
         items = engine.similar_items(item_id, k)

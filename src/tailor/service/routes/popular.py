@@ -4,7 +4,8 @@ from fastapi import APIRouter, Query
 
 from tailor.service.routes import EngineDep
 from tailor.service.schemas import ErrorOut, RecommendationsOut
-from tailor.settings import Settings
+from tailor.service.auth import requires
+from tailor.settings import Role, Settings
 
 
 def router(settings: Settings) -> APIRouter:
@@ -17,6 +18,7 @@ def router(settings: Settings) -> APIRouter:
         tags=["items"],
         responses={503: {"model": ErrorOut}},
         summary="The most popular items",
+        dependencies=[requires(Role.read)],
     )
     def popular(
         engine: EngineDep,

@@ -14,7 +14,8 @@ from tailor.service.schemas import (
     WriteOut,
     batch_body_schema,
 )
-from tailor.settings import Settings
+from tailor.service.auth import requires
+from tailor.settings import Role, Settings
 
 
 def router(settings: Settings) -> APIRouter:
@@ -28,13 +29,17 @@ def router(settings: Settings) -> APIRouter:
         responses={422: {"model": ErrorOut}},
         openapi_extra=batch_body_schema(UserIn, max_rows),
         summary="Insert or replace one user or a batch",
+        dependencies=[requires(Role.ingest)],
     )
     async def put_users(request: Request, engine: EngineDep) -> Response:
         rows = parse_rows(await request.body(), max_rows, "user")
         return json_response(await run_in_threadpool(engine.put_users, rows))
 
     @api.delete(
-        "/{user_id}", response_model=DeletedOut, summary="Delete a user and all their events"
+        "/{user_id}",
+        response_model=DeletedOut,
+        summary="Delete a user and all their events",
+        dependencies=[requires(Role.admin)],
     )
     def delete_user(user_id: str, engine: EngineDep) -> DeletedOut:
         return DeletedOut(deleted=engine.delete_users([user_id]))
@@ -44,6 +49,7 @@ def router(settings: Settings) -> APIRouter:
         response_model=RecommendationsOut,
         responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
         summary="Recommendations for a user",
+        dependencies=[requires(Role.read)],
     )
     def recommendations(
         user_id: str,
