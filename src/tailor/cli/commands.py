@@ -15,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from tailor.cli.config_template import CONFIG_TEMPLATE
+from tailor.cli.keys import keys_app, print_access, print_new_key
 from tailor.cli.output import (
     console,
     errors,
@@ -28,7 +29,8 @@ from tailor.cli.output import (
 from tailor.engine import Engine, Evaluation, Recommendation
 from tailor.errors import TailorError
 from tailor.ingest.writer import ImportReport
-from tailor.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
+from tailor.service.auth import create_key
+from tailor.settings import DEFAULT_CONFIG_FILE, Role, Settings, load_settings
 
 
 class _Commands(TyperGroup):
@@ -52,6 +54,7 @@ import_app = typer.Typer(
     no_args_is_help=True, help="Load events, items, users or a public dataset into the store."
 )
 app.add_typer(import_app, name="import")
+app.add_typer(keys_app, name="keys")
 
 
 class FileFormat(str, Enum):
@@ -264,14 +267,25 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
 
     from tailor.service import create_app
 
+    from tailor.service.logs import configure_json_logging
+
     host, port = host or settings.service.host, port or settings.service.port
     with Engine(settings) as engine:  # opened here so a bad store URL is reported in one line
         console.print(
             f"serving on http://{host}:{port} (API docs at http://{host}:{port}/docs); "
-            "Ctrl+C stops",
+            "Ctrl+C stops; one JSON log line per request on stderr",
             soft_wrap=True,
         )
-        uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")
+        print_access(settings, engine.store)
+        configure_json_logging()
+        uvicorn.run(
+            create_app(settings, engine),
+            host=host,
+            port=port,
+            log_level="warning",
+            log_config=None,
+            access_log=False,
+        )
 
 
 @app.command()
@@ -342,7 +356,8 @@ def demo(
         bool, typer.Option("--serve/--no-serve", help="serve the API after evaluating")
     ] = True,
 ) -> None:
-    """Generate a synthetic shop into the configured store, train, print the metrics, then serve."""
+    """Generate a synthetic shop into the configured store, train, print the metrics, then serve
+    (creating an admin key named demo, printed once, when service.auth is on)."""
     from tailor.ingest.synthetic import generate_shop
 
     with _engine(ctx) as engine:
@@ -364,14 +379,19 @@ def demo(
         console.print(recommendations_table(sample_user, engine.recommend(sample_user, 5)))
         console.print(f"model version {manifest.version}")
         settings = engine.settings
+        if serve_after and settings.service.auth:
+            raw, stored = create_key(engine.store, Role.admin, "demo")
+            print_new_key(raw, stored)
     if serve_after:
         base = f"http://{settings.service.host}:{port or settings.service.port}"
+        auth = " -H 'Authorization: Bearer $TAILOR_KEY'" if settings.service.auth else ""
         console.print(
-            "try, once it serves:\n"
-            f"  curl '{base}/v1/users/{sample_user}/recommendations?k=5'\n"
-            f"  curl -X POST {base}/v1/events -H 'content-type: application/json' "
+            ("export TAILOR_KEY=<the key above>, then try" if auth else "try")
+            + ", once it serves:\n"
+            f"  curl{auth} '{base}/v1/users/{sample_user}/recommendations?k=5'\n"
+            f"  curl{auth} -X POST {base}/v1/events -H 'content-type: application/json' "
             f'-d \'{{"user_id": "{sample_user}", "item_id": "i1", "kind": "cart"}}\'\n'
-            f"  curl '{base}/v1/items/i1/similar?k=5'",
+            f"  curl{auth} '{base}/v1/items/i1/similar?k=5'",
             soft_wrap=True,
         )
         _serve(settings, None, port)
