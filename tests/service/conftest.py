@@ -4,21 +4,11 @@ import shutil
 
 import pytest
 from fastapi.testclient import TestClient
-from service_keys import add_key, bearer
+from service_setup import add_key, bearer, settings_in
 
 from tailor.engine import Engine
 from tailor.ingest.synthetic import generate_shop
 from tailor.service import create_app
-from tailor.settings import load_settings
-
-
-def settings_in(folder, **service):
-    return load_settings(
-        store_url=f"sqlite:///{folder}/tailor.db",
-        artifacts_dir=folder / "artifacts",
-        train={"models": ["popular", "itemknn", "ease"]},
-        service=service,
-    )
 
 
 

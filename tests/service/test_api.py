@@ -8,7 +8,7 @@ import time
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from service_keys import add_key, bearer
+from service_setup import add_key, bearer
 
 from tailor.engine import Engine
 from tailor.service import create_app

@@ -1,0 +1,38 @@
+"""`tailor keys` create, list and revoke, and the key it prints opening the API."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from service_setup import bearer
+from typer.testing import CliRunner
+
+from tailor.cli import app
+from tailor.service import create_app
+from tailor.service.auth import key_id_of
+from tailor.settings import load_settings
+
+runner = CliRunner()
+
+
+def test_create_list_revoke(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    created = runner.invoke(app, ["keys", "create", "--role", "read", "--name", "shop front"])
+    assert created.exit_code == 0, created.output
+    key = next(line for line in created.output.splitlines() if line.startswith("tlr_"))
+    key_id = key_id_of(key)
+    listed = runner.invoke(app, ["keys", "list"])
+    assert key_id in listed.output and "shop front" in listed.output and "active" in listed.output
+    assert key not in listed.output
+
+    settings = load_settings(artifacts_dir=tmp_path / "none", service={"key_cache_seconds": 0})
+    with TestClient(create_app(settings), headers=bearer(key)) as client:
+        assert client.get("/v1/popular").status_code == 503  # past the gate; nothing trained
+        revoked = runner.invoke(app, ["keys", "revoke", key_id])
+        assert revoked.exit_code == 0 and "revoked" in revoked.output
+        assert client.get("/v1/popular").status_code == 401
+    assert "revoked" in runner.invoke(app, ["keys", "list"]).output
+
+    unknown = runner.invoke(app, ["keys", "revoke", "nope"])
+    assert unknown.exit_code == 1 and "tailor keys list" in unknown.output
+    wrong = runner.invoke(app, ["keys", "create", "--role", "boss"])
+    assert wrong.exit_code != 0
