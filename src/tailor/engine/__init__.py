@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Self
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Self
 
 from tailor.artifacts import CURRENT_FILE, Manifest, current_version, load_artifact
 from tailor.engine.serve import Recommendation, Serving
@@ -27,6 +27,8 @@ from tailor.engine.writes import (
     put_users,
 )
 from tailor.errors import InvalidInputError, NotFittedError, StoreError
+from tailor.rank.explain import language
+from tailor.rank.rules import Rules
 from tailor.settings import Settings
 from tailor.store import open_store
 from tailor.store.base import Store
@@ -123,26 +125,51 @@ class Engine:
     # ---- answers ------------------------------------------------------------------------------
 
     def recommend(
-        self, user_id: str, k: int = 10, *, exclude: Iterable[str] = (), category: str | None = None
+        self,
+        user_id: str,
+        k: int = 10,
+        *,
+        exclude: Iterable[str] = (),
+        category: str | None = None,
+        rules: Mapping[str, Any] | None = None,
+        lang: str | None = None,
     ) -> list[Recommendation]:
-        """The top k items for a user, from their latest events in the store."""
+        """The top k items for a user, from their latest events in the store, under the configured
+        business rules with `rules` overriding any of them (see `Rules`); reasons in `lang`."""
         self._check_k(k)
         serving = self._require_serving()
-        recent = self.store.recent_events(user_id, self.settings.service.recent_events)
-        return serving.recommend([user_id], recent.assign(user_id=user_id), k, exclude, category)[0]
+        ruled = self.rules(exclude_ids=tuple(exclude), category=category, **(rules or {}))
+        events = self.store.events(user_ids=[user_id])
+        n_recent = self.settings.service.recent_events
+        return serving.recommend(
+            [user_id], events, k, ruled, n_recent=n_recent, lang=language(lang)
+        )[0]
 
     def recommend_many(
-        self, user_ids: Sequence[str], k: int = 10, *, category: str | None = None
+        self,
+        user_ids: Sequence[str],
+        k: int = 10,
+        *,
+        category: str | None = None,
+        rules: Mapping[str, Any] | None = None,
+        lang: str | None = None,
     ) -> Iterator[tuple[str, list[Recommendation]]]:
         """(user_id, top k) for many users, read and scored in chunks: the batch mode."""
         self._check_k(k)
         serving = self._require_serving()
+        ruled = self.rules(category=category, **(rules or {}))
         n_recent = self.settings.service.recent_events
         for start in range(0, len(user_ids), BATCH_USERS):
             chunk = [str(u) for u in user_ids[start : start + BATCH_USERS]]
             events = self.store.events(user_ids=chunk)
-            recent = events.groupby("user_id", sort=False).tail(n_recent).reset_index(drop=True)
-            yield from zip(chunk, serving.recommend(chunk, recent, k, (), category))
+            answers = serving.recommend(
+                chunk, events, k, ruled, n_recent=n_recent, lang=language(lang)
+            )
+            yield from zip(chunk, answers)
+
+    def rules(self, **overrides: Any) -> Rules:
+        """The configured rules with these overrides (None values keep the default)."""
+        return Rules.of(self.settings.rules, overrides)
 
     def similar_items(self, item_id: str, k: int = 10) -> list[Recommendation]:
         self._check_k(k)
@@ -215,5 +242,6 @@ __all__ = [
     "Progress",
     "Recommendation",
     "RejectedRow",
+    "Rules",
     "WriteResult",
 ]

@@ -9,6 +9,7 @@ member that contributed most to each item, so a response can say where an item c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,28 @@ import numpy as np
 from tailor.data.dataset import Dataset
 from tailor.errors import UnsupportedError
 from tailor.models.base import Params, Recommender, top_k
+from tailor.rank.explain import ModelRank
 from tailor.types import Recs, UserBatch
+
+
+@dataclass(frozen=True)
+class Blended:
+    fused: Recs  # `reasons`: each item's main source
+    members: dict[str, Recs]  # each member's own top `depth`, its raw scores
+
+    def member_ranks(self, row: int, items: Sequence[int]) -> list[dict[str, ModelRank]]:
+        """Per item of `items`: the rank and score of each member that ranked it in its top
+        `depth` for user `row`."""
+        found: list[dict[str, ModelRank]] = [{} for _ in items]
+        wanted = {item: i for i, item in enumerate(items)}
+        for name, recs in self.members.items():
+            for rank, (item, score) in enumerate(
+                zip(recs.item_idx[row].tolist(), recs.scores[row].tolist())
+            ):
+                at = wanted.get(item)
+                if at is not None:
+                    found[at][name] = ModelRank(rank + 1, score)
+        return found
 
 
 class BlendParams(Params):
@@ -74,6 +96,20 @@ class Blend(Recommender):
         exclude: Sequence[np.ndarray] | np.ndarray | None = None,
     ) -> Recs:
         """Like `Recommender.recommend`; `reasons` holds the name of each item's main source."""
+        return self.blend(
+            users, k, exclude_seen=exclude_seen, candidates=candidates, exclude=exclude
+        ).fused
+
+    def blend(
+        self,
+        users: UserBatch,
+        k: int = 10,
+        *,
+        exclude_seen: bool = True,
+        candidates: np.ndarray | None = None,
+        exclude: Sequence[np.ndarray] | np.ndarray | None = None,
+    ) -> Blended:
+        """The fused top k with each member's own ranking, so an answer can show where it came from."""
         self._check_fitted()
         depth = max(k, self.params.depth)
         member_recs = {
@@ -82,7 +118,7 @@ class Blend(Recommender):
             )
             for name, model in self.members.items()
         }
-        return self._top(member_recs, k)
+        return Blended(self._top(member_recs, k), member_recs)
 
     def similar_items(self, items: Sequence[int] | np.ndarray, k: int = 10) -> Recs:
         """Fused similar-item lists of the members that support them."""

@@ -1,38 +1,48 @@
-"""Answering from one loaded artifact: id maps, the blend of its models and the catalogue masks.
+"""Answering from one loaded artifact: id maps, the blend of its models, the rules and reasons.
 
-The request path crosses the id maps once: the user's recent events (read fresh from the store by
-the engine) become item indices, the blend scores them, and the masks remove what must not be shown:
-seen, disliked and excluded items, hidden or sold-out items, and items outside the asked category.
+The request path crosses the id maps once: the user's events (read fresh from the store by the
+engine) become item indices, the blend scores the latest of them, the rules (`tailor.rank.rules`)
+filter, boost and diversify, and each answer carries a reason in the asked language.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from tailor.artifacts import Artifact
-from tailor.engine.blend import Blend
+from tailor.engine.blend import Blend, Blended
 from tailor.errors import UnknownItemError
-from tailor.types import CATEGORY_SEPARATOR, Recs, UserBatch
+from tailor.models import Recommender
+from tailor.rank.explain import (
+    NEW,
+    Contributions,
+    Explainer,
+    Explanation,
+    ModelRank,
+    popularity_reason,
+    render,
+)
+from tailor.rank.items import ItemFacts
+from tailor.rank.rules import RuleContext, Rules, UserEvents, allowed, excluded, is_new, pick
+from tailor.types import Recs, UserBatch
 
-PERSONALIZED = "personalized"
 POPULAR = "popular"
-NO_HISTORY = "popular: no history for this user"
-UNKNOWN_HISTORY = "popular: none of this user's items are in the model yet"
 SIMILAR = "similar"
-MAX_CACHED_CATEGORIES = 1024
+PURCHASE = "purchase"
 SCORING_CHUNK = 256  # users scored at once: bounds the (users x items) score matrices
 
 
 @dataclass(frozen=True)
 class History:
-    items: np.ndarray  # item_idx the models score from, oldest first
+    items: np.ndarray  # the latest positive events' item_idx the models score from, oldest first
     kinds: np.ndarray  # their kind codes
-    blocked: np.ndarray  # item_idx with a negative kind weight (disliked)
-    positive: bool  # whether any event had a positive weight, known item or not
+    kind_names: list[str]  # their kinds
+    events: UserEvents  # seen, purchased and disliked items over all the events read
 
 
 @dataclass(frozen=True)
@@ -41,26 +51,25 @@ class Recommendation:
     score: float
     reason: str
     source: str
+    explanation: Explanation | None = None
+    contributions: Contributions | None = field(default=None, compare=False)
 
 
 class Serving:
-    """A loaded artifact ready to answer. Item availability can follow catalogue writes live."""
+    """A loaded artifact ready to answer. Item facts can follow catalogue writes live."""
 
     def __init__(self, artifact: Artifact) -> None:
         self.artifact = artifact
         self.blend = Blend(artifact.models, artifact.manifest.blend)
-        catalogue = artifact.catalogue
-        self.categories = catalogue["category"].fillna("").astype(str).to_numpy(dtype=object)
-        self.available = catalogue["listed"].to_numpy(dtype=bool) & ~(
-            catalogue["hidden"].to_numpy(dtype=bool)
-            | (catalogue["stock"].fillna(1).to_numpy() <= 0)
-        )
-        self.popularity = catalogue["popularity"].to_numpy(dtype=np.float32)
+        self.items = ItemFacts(artifact.item_ids, artifact.catalogue)
+        self.popularity = artifact.catalogue["popularity"].to_numpy(dtype=np.float32)
         self.by_popularity = np.argsort(-self.popularity, kind="stable")
         # The kinds and weights the models were trained with (Dataset codes kinds in sorted order).
         self.event_weights: dict[str, float] = artifact.manifest.settings["ingest"]["event_weights"]
         self.kind_codes = {kind: code for code, kind in enumerate(sorted(self.event_weights))}
-        self._in_category: dict[str, np.ndarray] = {}
+        factors = _unit_factors(artifact.models)
+        self.explainer = Explainer(self.blend.members, self.items, factors)
+        self.vectors = factors.get("als", next(iter(factors.values()), None))  # for MMR
 
     @property
     def version(self) -> str:
@@ -71,15 +80,21 @@ class Serving:
     def recommend(
         self,
         user_ids: Sequence[str],
-        recent: pd.DataFrame,
+        events: pd.DataFrame,
         k: int,
-        exclude: Iterable[str],
-        category: str | None,
+        rules: Rules,
+        *,
+        n_recent: int,
+        lang: str = "en",
+        now_ms: float | None = None,
     ) -> list[list[Recommendation]]:
-        """Top k for each user from their recent events (`recent`: these users' latest events,
-        oldest first per user); popular items, with the reason, for a user without usable history."""
-        histories = self._histories(recent)
-        excluded = self.artifact.item_ids.indices(exclude)
+        """Top k for each user from their events (`events`: these users' events, oldest first per
+        user; the models score the latest `n_recent`); popular items for a user without usable
+        history. `now_ms` (default: the clock) decides which items are new."""
+        ctx = self.context(rules, now_ms)
+        shown = allowed(np.arange(len(self.popularity)), ctx)
+        histories = self._histories(events, n_recent)
+        pool = max(k, rules.pool)
         answers: list[list[Recommendation]] = [[] for _ in user_ids]
         personal: list[int] = []
         for row, user_id in enumerate(user_ids):
@@ -87,11 +102,8 @@ class Serving:
             if history is not None and len(history.items):
                 personal.append(row)
                 continue
-            reason = UNKNOWN_HISTORY if history is not None and history.positive else NO_HISTORY
-            blocked = excluded if history is None else np.concatenate([excluded, history.blocked])
-            answers[row] = self._popular(k, category, blocked, reason)
-        unavailable = self._unavailable(excluded)
-        candidates = self._candidates(category)
+            blocked = excluded(history.events if history else UserEvents(), ctx)
+            answers[row] = self._popular_picks(shown, blocked, pool, k, ctx, lang)
         for start in range(0, len(personal), SCORING_CHUNK):
             rows = personal[start : start + SCORING_CHUNK]
             users = [histories[user_ids[r]] for r in rows]
@@ -100,30 +112,116 @@ class Serving:
                 histories=[u.items for u in users],
                 kinds=[u.kinds for u in users],
             )
-            masks = [np.concatenate([unavailable, u.blocked]) for u in users]
-            recs = self.blend.recommend(batch, k, exclude=masks, candidates=candidates)
+            masks = [excluded(u.events, ctx) for u in users]
+            blended = self.blend.blend(
+                batch, pool, exclude_seen=False, candidates=shown, exclude=masks
+            )
             for i, row in enumerate(rows):
-                answers[row] = self._answers(recs, PERSONALIZED, row=i)
+                answers[row] = self._personal_picks(blended, i, users[i], k, ctx, lang)
         return answers
 
-    def _histories(self, recent: pd.DataFrame) -> dict[str, History]:
-        """Per user: the known items with a positive kind weight (what models score from), the
-        items with a negative one (masked, e.g. disliked), and whether any positive event exists."""
-        idx = self.artifact.item_ids.indices(
-            i if isinstance(i, str) else "" for i in recent["item_id"].tolist()
+    def context(self, rules: Rules, now_ms: float | None = None) -> RuleContext:
+        return RuleContext(
+            items=self.items,
+            rules=rules,
+            now_ms=time.time() * 1000 if now_ms is None else now_ms,
+            excluded_ids=self.artifact.item_ids.indices(rules.exclude_ids),
+            vectors=self.vectors,
         )
-        kinds = recent["kind"].tolist()
+
+    def _personal_picks(
+        self, blended: Blended, row: int, history: History, k: int, ctx: RuleContext, lang: str
+    ) -> list[Recommendation]:
+        fused = blended.fused
+        valid = fused.item_idx[row] >= 0
+        candidates = fused.item_idx[row][valid]
+        sources = fused.reasons[row] if fused.reasons else [POPULAR] * len(candidates)
+        picked = pick(candidates, fused.scores[row][valid], ctx, k)
+        items = candidates[picked.positions]
+        picked_sources = [sources[p] for p in picked.positions.tolist()]
+        explanations = self.explainer.explain(
+            items, picked_sources, history.items, history.kind_names, is_new(items, ctx), lang
+        )
+        ranks = blended.member_ranks(row, items.tolist())
+        return [
+            Recommendation(
+                item_id=self.artifact.item_ids.id(int(item)),
+                score=float(score),
+                reason=explanation.text,
+                source=source,
+                explanation=explanation,
+                contributions=Contributions(models=rank, rules=boosts),
+            )
+            for item, score, source, explanation, rank, boosts in zip(
+                items, picked.scores, picked_sources, explanations, ranks, picked.boosts
+            )
+        ]
+
+    def _popular_picks(
+        self,
+        shown: np.ndarray,
+        blocked: np.ndarray,
+        pool: int,
+        k: int,
+        ctx: RuleContext,
+        lang: str,
+    ) -> list[Recommendation]:
+        """The most popular allowed items, through the same boosts and diversity."""
+        keep = np.zeros(len(self.popularity), dtype=bool)
+        keep[shown] = True
+        keep[blocked[blocked >= 0]] = False
+        ranked = self.by_popularity[keep[self.by_popularity]][:pool]
+        picked = pick(ranked, self.popularity[ranked], ctx, k)
+        items = ranked[picked.positions]
+        new = is_new(items, ctx)
+        answers = []
+        for item, score, boosts, fresh in zip(items.tolist(), picked.scores, picked.boosts, new):
+            rank = int(np.searchsorted(-self.popularity[ranked], -self.popularity[item])) + 1
+            explanation = (
+                Explanation(NEW, render(NEW, lang))
+                if fresh
+                else popularity_reason(self.items, item, lang)
+            )
+            answers.append(
+                Recommendation(
+                    item_id=self.artifact.item_ids.id(item),
+                    score=float(score),
+                    reason=explanation.text,
+                    source=POPULAR,
+                    explanation=explanation,
+                    contributions=Contributions(
+                        models={POPULAR: ModelRank(rank, float(self.popularity[item]))},
+                        rules=boosts,
+                    ),
+                )
+            )
+        return answers
+
+    def _histories(self, events: pd.DataFrame, n_recent: int) -> dict[str, History]:
+        """Per user: the latest `n_recent` events' known items with a positive kind weight (what
+        models score from), and over all events the seen, purchased and disliked (negative
+        weight) items."""
+        idx = self.artifact.item_ids.indices(
+            i if isinstance(i, str) else "" for i in events["item_id"].tolist()
+        )
+        kinds = events["kind"].tolist()
         weight = np.array([self.event_weights.get(kind, 0.0) for kind in kinds], dtype=np.float32)
         codes = np.array([self.kind_codes.get(kind, 0) for kind in kinds], dtype=np.int16)
+        purchase = np.array([kind == PURCHASE for kind in kinds], dtype=bool)
         histories = {}
-        for user_id, rows in recent.groupby("user_id", sort=False).indices.items():
-            usable = rows[(idx[rows] >= 0) & (weight[rows] > 0)]
-            disliked = rows[(idx[rows] >= 0) & (weight[rows] < 0)]
+        for user_id, rows in events.groupby("user_id", sort=False).indices.items():
+            known = rows[idx[rows] >= 0]
+            positive = known[weight[known] > 0]
+            recent = positive[np.isin(positive, rows[-n_recent:])]
             histories[str(user_id)] = History(
-                items=idx[usable],
-                kinds=codes[usable],
-                blocked=idx[disliked],
-                positive=bool((weight[rows] > 0).any()),
+                items=idx[recent],
+                kinds=codes[recent],
+                kind_names=[kinds[r] for r in recent.tolist()],
+                events=UserEvents(
+                    seen=idx[positive],
+                    purchased=idx[known[purchase[known]]],
+                    disliked=idx[known[weight[known] < 0]],
+                ),
             )
         return histories
 
@@ -133,7 +231,7 @@ class Serving:
             raise UnknownItemError(item_id)
         depth = max(k, self.blend.params.depth)
         recs = self.blend.similar_items([item], depth)
-        keep = (recs.item_idx[0] >= 0) & self.available[np.maximum(recs.item_idx[0], 0)]
+        keep = (recs.item_idx[0] >= 0) & self._available(None)[np.maximum(recs.item_idx[0], 0)]
         trimmed = Recs(
             item_idx=recs.item_idx[:, keep][:, :k],
             scores=recs.scores[:, keep][:, :k],
@@ -144,69 +242,38 @@ class Serving:
     def popular(
         self, k: int, category: str | None, exclude: Iterable[str] = ()
     ) -> list[Recommendation]:
-        return self._popular(k, category, self.artifact.item_ids.indices(exclude), POPULAR)
+        """The most taken items that are shown, in stock and under `category`."""
+        available = self._available(category)
+        blocked = self.artifact.item_ids.indices(exclude)
+        available[blocked[blocked >= 0]] = False
+        top = self.by_popularity[available[self.by_popularity]][:k]
+        recs = Recs(item_idx=top[None, :], scores=self.popularity[top][None, :])
+        return self._answers(recs, POPULAR, source=POPULAR)
 
     # ---- live catalogue changes -----------------------------------------------------------------
 
     def follow_items(self, items: pd.DataFrame) -> None:
-        """Apply validated, upserted items' hidden/stock/category to the items the artifact knows."""
-        idx = self.artifact.item_ids.indices(items["item_id"].astype(str))
-        known = idx >= 0
-        rows = items[known]
-        hidden = rows["hidden"].fillna(False).to_numpy(dtype=bool)
-        sold_out = rows["stock"].fillna(1).to_numpy(dtype=float) <= 0
-        self.available[idx[known]] = ~(hidden | sold_out)
-        self.categories[idx[known]] = rows["category"].fillna("").astype(str).to_numpy(dtype=object)
-        self._in_category.clear()
+        """Take validated, upserted items' facts for the items the artifact knows."""
+        self.items.update(items)
 
     def sync_catalogue(self, items: pd.DataFrame) -> None:
-        """Take availability and categories from the whole current catalogue (when there is one):
-        items missing from it are withdrawn."""
+        """Take item facts from the whole current catalogue (when there is one): items missing
+        from it are withdrawn."""
         if not len(items):
             return
         listed = self.artifact.item_ids.indices(items["item_id"].astype(str))
-        self.available[np.setdiff1d(np.arange(len(self.available)), listed)] = False
+        self.items.withdraw(np.setdiff1d(np.arange(len(self.popularity)), listed))
         self.follow_items(items)
 
     def withdraw_items(self, item_ids: Iterable[str]) -> None:
-        idx = self.artifact.item_ids.indices(item_ids)
-        self.available[idx[idx >= 0]] = False
+        self.items.withdraw(self.artifact.item_ids.indices(item_ids))
 
     # ---- helpers ------------------------------------------------------------------------------
 
-    def _popular(
-        self, k: int, category: str | None, blocked: np.ndarray, reason: str
-    ) -> list[Recommendation]:
-        allowed = self.available.copy()
-        allowed[blocked[blocked >= 0]] = False
-        candidates = self._candidates(category)
-        if candidates is not None:
-            in_category = np.zeros_like(allowed)
-            in_category[candidates] = True
-            allowed &= in_category
-        top = self.by_popularity[allowed[self.by_popularity]][:k]
-        recs = Recs(item_idx=top[None, :], scores=self.popularity[top][None, :])
-        return self._answers(recs, reason, source=POPULAR)
-
-    def _unavailable(self, blocked: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.flatnonzero(~self.available), blocked[blocked >= 0]])
-
-    def _candidates(self, category: str | None) -> np.ndarray | None:
-        """Item indices whose category path is `category` or lies under it; None for no filter.
-        The filter is normalised like stored paths: blanks around levels and empty levels dropped."""
-        if not category:
-            return None
-        levels = (level.strip() for level in category.split(CATEGORY_SEPARATOR))
-        prefix = CATEGORY_SEPARATOR.join(level for level in levels if level)
-        found = self._in_category.get(prefix)
-        if found is None:
-            paths = pd.Series(self.categories, dtype=object)
-            match = (paths == prefix) | paths.str.startswith(prefix + CATEGORY_SEPARATOR)
-            found = np.flatnonzero(match.to_numpy(dtype=bool))
-            if len(self._in_category) >= MAX_CACHED_CATEGORIES:
-                self._in_category.clear()
-            self._in_category[prefix] = found
-        return found
+    def _available(self, category: str | None) -> np.ndarray:
+        """Mask of items shown, in stock and (when given) under `category`."""
+        available = self.items.shown & self.items.in_stock
+        return available & self.items.under(category) if category else available
 
     def _answers(
         self, recs: Recs, reason: str, source: str | None = None, row: int = 0
@@ -222,3 +289,14 @@ class Serving:
             )
             for j, (i, s) in enumerate(recs.row(row))
         ]
+
+
+def _unit_factors(models: Mapping[str, Recommender]) -> dict[str, np.ndarray]:
+    """Unit-length item factors of the factor models (ALS): their cosine is the item similarity."""
+    unit = {}
+    for name, model in models.items():
+        factors = getattr(model, "item_factors_", None)
+        if isinstance(factors, np.ndarray):
+            norms = np.linalg.norm(factors, axis=1, keepdims=True)
+            unit[name] = (factors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit

@@ -6,7 +6,7 @@ checks whole batches at once); `EventIn`, `ItemIn` and `UserIn` document what it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,13 +71,71 @@ class DeletedOut(BaseModel):
     deleted: int
 
 
+class ExplanationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str = Field(
+        description="viewed, cart, favorite, purchase, rated, popular_in, popular, new"
+    )
+    text: str = Field(description="the reason in the asked language")
+    anchor_item_id: str | None = Field(None, description="the history item the reason names")
+
+
+class ModelRankOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    rank: int = Field(description="1-based, in that model's own list for this user")
+    score: float = Field(description="that model's own score")
+
+
+class ContributionsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    models: dict[str, ModelRankOut] = Field(description="the models that ranked the item")
+    rules: list[str] = Field(description="the boosts applied, e.g. new_boost, promoted_boost")
+
+
 class RecommendationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     item_id: str
     score: float
-    reason: str = Field(description="why the item is here, e.g. 'personalized' or 'popular: ...'")
+    reason: str = Field(
+        description="why the item is here, for a shopper; on user recommendations in the asked "
+        "language, e.g. 'because you viewed X' or '热销于 美妆'"
+    )
     source: str = Field(description="the model that contributed most")
+    explanation: ExplanationOut | None = Field(None, description="on user recommendations")
+    contributions: ContributionsOut | None = Field(None, description="on user recommendations")
+
+
+class RulesQuery(BaseModel):
+    """Per-request overrides of the configured business rules ([rules] in tailor.toml)."""
+
+    lang: str | None = Field(None, description="zh or en; default from Accept-Language, else en")
+    brand: list[str] = Field([], description="only these brands; repeat or comma-separate")
+    price_min: float | None = Field(None, ge=0)
+    price_max: float | None = Field(None, ge=0)
+    in_stock: bool | None = Field(None, description="leave out items whose stock is known and 0")
+    exclude_seen: bool | None = None
+    exclude_purchased: bool | None = None
+    diversity: Literal["none", "cap", "mmr"] | None = None
+    category_cap: int | None = Field(None, ge=1, description="most items per top-level category")
+    mmr_lambda: float | None = Field(None, ge=0, le=1, description="1 = relevance only")
+
+    def overrides(self, brands: list[str]) -> dict[str, Any]:
+        """The rule overrides (None keeps the configured default); `brands` already split."""
+        return {
+            "brands": tuple(brands) or None,
+            "price_min": self.price_min,
+            "price_max": self.price_max,
+            "in_stock_only": self.in_stock,
+            "exclude_seen": self.exclude_seen,
+            "exclude_purchased": self.exclude_purchased,
+            "diversity": self.diversity,
+            "category_cap": self.category_cap,
+            "mmr_lambda": self.mmr_lambda,
+        }
 
 
 class RecommendationsOut(BaseModel):

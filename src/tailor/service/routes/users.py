@@ -1,15 +1,17 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from tailor.rank.explain import language
 from tailor.service.body import parse_rows
 from tailor.service.routes import EngineDep, json_response, split_ids
 from tailor.service.schemas import (
     DeletedOut,
     ErrorOut,
     RecommendationsOut,
+    RulesQuery,
     UserIn,
     WriteOut,
     batch_body_schema,
@@ -61,10 +63,20 @@ def router(settings: Settings) -> APIRouter:
         category: Annotated[
             str | None, Query(description="only items in this category path or below")
         ] = None,
+        rules: Annotated[RulesQuery, Query()] = RulesQuery(),  # noqa: B008
+        accept_language: Annotated[str | None, Header()] = None,
     ) -> RecommendationsOut:
-        """Scored from the user's latest events, so an event just posted counts at once. A user
-        without usable history gets popular items, and the reason says so."""
-        items = engine.recommend(user_id, k, exclude=split_ids(exclude), category=category)
+        """Scored from the user's latest events, so an event just posted counts at once, under the
+        configured business rules (overridable here). A user without usable history gets popular
+        items. Each item carries a reason in the asked language and what produced it."""
+        items = engine.recommend(
+            user_id,
+            k,
+            exclude=split_ids(exclude),
+            category=category,
+            rules=rules.overrides(split_ids(rules.brand)),
+            lang=language(rules.lang, accept_language),
+        )
         return RecommendationsOut(model_version=engine.version, items=items)
 
     return api
