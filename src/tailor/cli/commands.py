@@ -384,7 +384,7 @@ def demo(
             print_new_key(raw, stored)
     if serve_after:
         base = f"http://{settings.service.host}:{port or settings.service.port}"
-        auth = " -H 'Authorization: Bearer $TAILOR_KEY'" if settings.service.auth else ""
+        auth = ' -H "Authorization: Bearer $TAILOR_KEY"' if settings.service.auth else ""
         console.print(
             ("export TAILOR_KEY=<the key above>, then try" if auth else "try")
             + ", once it serves:\n"
