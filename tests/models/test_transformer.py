@@ -46,7 +46,7 @@ def markov_sequences(
 def chain() -> tuple[Dataset, np.ndarray, SequenceTransformer]:
     sequences, successor = markov_sequences()
     data = Dataset.from_sequences(sequences, {f"i{i}": "" for i in range(N_ITEMS)})  # idx == i
-    model = SequenceTransformer(text=False, **TINY).fit(data)
+    model = SequenceTransformer(text=False, validation_users=100, **TINY).fit(data)
     return data, successor, model
 
 
