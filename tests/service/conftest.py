@@ -11,7 +11,6 @@ from tailor.ingest.synthetic import generate_shop
 from tailor.service import create_app
 
 
-
 @pytest.fixture(scope="module")
 def trained_folder(tmp_path_factory):
     """A small synthetic shop, stored and trained once per module."""

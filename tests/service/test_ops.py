@@ -26,7 +26,9 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def test_metrics_count_requests_latency_events_and_the_model(settings, shop):
-    reader, ingester, scraper = (add_key(settings, r) for r in (Role.read, Role.ingest, Role.metrics))
+    reader, ingester, scraper = (
+        add_key(settings, r) for r in (Role.read, Role.ingest, Role.metrics)
+    )
     with TestClient(create_app(settings)) as client:
         for _ in range(3):
             assert client.get("/v1/popular?k=3", headers=bearer(reader)).status_code == 200

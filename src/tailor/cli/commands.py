@@ -266,7 +266,6 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from tailor.service import create_app
-
     from tailor.service.logs import configure_json_logging
 
     host, port = host or settings.service.host, port or settings.service.port

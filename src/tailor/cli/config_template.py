@@ -18,6 +18,17 @@ port = 8000
 max_batch_events = 10000   # events per POST /v1/events
 max_k = 500                # largest k a request may ask for
 recent_events = 50         # latest events per user read at request time
+auth = true                # API keys required (`tailor keys`); false opens every route to anyone
+key_cache_seconds = 10     # a revoked key is refused by running servers within this time
+max_body_bytes = 16777216  # bigger request bodies are refused with 413
+cors_origins = []          # browser origins allowed to call the API, e.g. ["https://shop.example"]
+
+# Requests per second and burst per API key, by the key's role (over it: 429 with Retry-After).
+[service.rate_limits]
+ingest = { per_second = 500, burst = 1000 }
+read = { per_second = 500, burst = 1000 }
+metrics = { per_second = 2, burst = 10 }
+admin = { per_second = 100, burst = 200 }
 
 [ingest]
 max_text_length = 10000

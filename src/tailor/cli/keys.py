@@ -62,7 +62,8 @@ def list_keys(ctx: typer.Context) -> None:
 
 @keys_app.command("revoke")
 def revoke(
-    ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="the id `tailor keys list` shows")]
+    ctx: typer.Context,
+    key_id: Annotated[str, typer.Argument(help="the id `tailor keys list` shows")],
 ) -> None:
     """Revoke a key; a running server refuses it once its key cache expires."""
     with _store(ctx) as store:

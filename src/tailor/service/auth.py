@@ -41,12 +41,16 @@ CACHED_KEYS = 4096
 class AccessError(TailorError):
     """A request refused before it reached its route; `headers` go with the answer."""
 
-    headers: dict[str, str] = {}
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.headers = headers or {}
 
 
 class MissingKeyError(AccessError):
     status_code = 401
-    headers = {"WWW-Authenticate": "Bearer"}
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, {"WWW-Authenticate": "Bearer"})
 
 
 class ForbiddenError(AccessError):
@@ -57,8 +61,7 @@ class RateLimitedError(AccessError):
     status_code = 429
 
     def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.headers = {"Retry-After": str(retry_after)}
+        super().__init__(message, {"Retry-After": str(retry_after)})
 
 
 def create_key(store: Store, role: Role, name: str = "") -> tuple[str, StoredKey]:
@@ -111,7 +114,7 @@ class KeyRing:
         fingerprint = hashlib.sha256(raw.encode()).digest()
         with self._lock:
             hit = self._cache.get(fingerprint)
-            if hit is None or hit[1] < time.monotonic():
+            if hit is None or hit[1] <= time.monotonic():
                 return None
             self._cache.move_to_end(fingerprint)
             return hit[0]

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from tailor.service.auth import requires
 from tailor.service.body import parse_rows
 from tailor.service.routes import EngineDep, json_response
 from tailor.service.schemas import (
@@ -14,7 +15,6 @@ from tailor.service.schemas import (
     WriteOut,
     batch_body_schema,
 )
-from tailor.service.auth import requires
 from tailor.settings import Role, Settings
 
 

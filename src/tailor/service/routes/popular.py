@@ -2,9 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from tailor.service.auth import requires
 from tailor.service.routes import EngineDep
 from tailor.service.schemas import ErrorOut, RecommendationsOut
-from tailor.service.auth import requires
 from tailor.settings import Role, Settings
 
 
