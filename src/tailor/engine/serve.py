@@ -19,13 +19,10 @@ from tailor.engine.blend import Blend, Blended
 from tailor.errors import UnknownItemError
 from tailor.models import Recommender
 from tailor.rank.explain import (
-    NEW,
     Contributions,
     Explainer,
     Explanation,
     ModelRank,
-    popularity_reason,
-    render,
 )
 from tailor.rank.items import ItemFacts
 from tailor.rank.rules import RuleContext, Rules, UserEvents, allowed, excluded, is_new, pick
@@ -173,29 +170,29 @@ class Serving:
         ranked = self.by_popularity[keep[self.by_popularity]][:pool]
         picked = pick(ranked, self.popularity[ranked], ctx, k)
         items = ranked[picked.positions]
-        new = is_new(items, ctx)
-        answers = []
-        for item, score, boosts, fresh in zip(items.tolist(), picked.scores, picked.boosts, new):
-            rank = int(np.searchsorted(-self.popularity[ranked], -self.popularity[item])) + 1
-            explanation = (
-                Explanation(NEW, render(NEW, lang))
-                if fresh
-                else popularity_reason(self.items, item, lang)
+        explanations = self.explainer.explain(
+            items, [POPULAR] * len(items), np.empty(0, np.int64), [], is_new(items, ctx), lang
+        )
+        return [
+            Recommendation(
+                item_id=self.artifact.item_ids.id(item),
+                score=float(score),
+                reason=explanation.text,
+                source=POPULAR,
+                explanation=explanation,
+                contributions=Contributions(
+                    models={POPULAR: ModelRank(position + 1, float(self.popularity[item]))},
+                    rules=boosts,
+                ),
             )
-            answers.append(
-                Recommendation(
-                    item_id=self.artifact.item_ids.id(item),
-                    score=float(score),
-                    reason=explanation.text,
-                    source=POPULAR,
-                    explanation=explanation,
-                    contributions=Contributions(
-                        models={POPULAR: ModelRank(rank, float(self.popularity[item]))},
-                        rules=boosts,
-                    ),
-                )
+            for item, position, score, explanation, boosts in zip(
+                items.tolist(),
+                picked.positions.tolist(),
+                picked.scores,
+                explanations,
+                picked.boosts,
             )
-        return answers
+        ]
 
     def _histories(self, events: pd.DataFrame, n_recent: int) -> dict[str, History]:
         """Per user: the latest `n_recent` events' known items with a positive kind weight (what

@@ -46,9 +46,8 @@ class ItemFacts:
         """Stock known and 0 (or below) is out; unknown stock counts as in stock."""
         return ~(self.stock <= 0)
 
-    def update(self, items: pd.DataFrame) -> np.ndarray:
-        """Take validated store rows (items the artifact does not know are ignored); returns the
-        item_idx updated."""
+    def update(self, items: pd.DataFrame) -> None:
+        """Take validated store rows; items the artifact does not know are ignored."""
         idx = self.item_ids.indices(items["item_id"].astype(str))
         known = idx >= 0
         rows, idx = items[known], idx[known]
@@ -66,7 +65,6 @@ class ItemFacts:
         hidden = rows["hidden"].fillna(False).to_numpy(dtype=bool) if "hidden" in rows else False
         self.shown[idx] = ~hidden
         self._recode_tops()
-        return idx
 
     def under(self, category: str) -> np.ndarray:
         """Mask of items whose category path is `category` or lies below it (whole levels only),
