@@ -206,7 +206,7 @@ class Serving:
         codes = np.array([self.kind_codes.get(kind, 0) for kind in kinds], dtype=np.int16)
         purchase = np.array([kind == PURCHASE for kind in kinds], dtype=bool)
         histories = {}
-        for user_id, rows in events.groupby("user_id", sort=False).indices.items():
+        for user_id, rows in _rows_by_user(events["user_id"]).items():
             known = rows[idx[rows] >= 0]
             positive = known[weight[known] > 0]
             recent = positive[np.isin(positive, rows[-n_recent:])]
@@ -286,6 +286,14 @@ class Serving:
             )
             for j, (i, s) in enumerate(recs.row(row))
         ]
+
+
+def _rows_by_user(user_ids: pd.Series) -> dict[str, np.ndarray]:
+    """Row positions of each user's events, in frame order (cheaper than a groupby)."""
+    codes, uniques = pd.factorize(user_ids)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
+    return dict(zip(map(str, uniques), np.split(order, bounds)))
 
 
 def _unit_factors(models: Mapping[str, Recommender]) -> dict[str, np.ndarray]:
