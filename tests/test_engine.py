@@ -10,7 +10,6 @@ import pytest
 
 from tailor.artifacts import current_version, list_versions
 from tailor.engine import Engine
-from tailor.engine.blend import Blend
 from tailor.engine.train import build_models
 from tailor.errors import (
     ConfigError,
@@ -21,6 +20,7 @@ from tailor.errors import (
 )
 from tailor.ingest.synthetic import generate_shop
 from tailor.models import Recommender
+from tailor.rank.blend import Blend
 from tailor.settings import TrainSettings, load_settings
 from tailor.types import UserBatch
 

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from tailor.artifacts import Artifact
-from tailor.engine.blend import Blend, Blended
 from tailor.errors import UnknownItemError
 from tailor.models import Recommender
+from tailor.rank.blend import Blend, Blended
 from tailor.rank.explain import (
     Contributions,
     Explainer,

@@ -23,10 +23,10 @@ from threadpoolctl import threadpool_limits
 from tailor.artifacts import Manifest, write_artifact
 from tailor.data.dataset import Dataset
 from tailor.data.splits import TimeSplit, time_split
-from tailor.engine.blend import Blend
 from tailor.errors import ConfigError, InvalidInputError, UnsupportedError
 from tailor.evaluation import evaluate
 from tailor.models import Recommender, model_class
+from tailor.rank.blend import Blend
 from tailor.settings import Settings
 from tailor.store.base import Store
 
