@@ -21,6 +21,7 @@ from tailor.errors import (
 from tailor.ingest.synthetic import generate_shop
 from tailor.models import Recommender
 from tailor.rank.blend import Blend
+from tailor.rank.explain import ModelRank
 from tailor.settings import TrainSettings, load_settings
 from tailor.types import UserBatch
 
@@ -230,6 +231,15 @@ def test_blend_is_weighted_reciprocal_rank_fusion():
     masked = blend.recommend(UserBatch.of_histories([[0]]), 4, exclude=np.array([3]))
     assert masked.item_idx[0].tolist() == [2, 1, -1, -1]
     assert Blend({"a": Fixed([1, 2]), "b": Fixed([2, 1])}, {"a": 0.0}).members.keys() == {"b"}
+
+
+def test_blended_answers_keep_each_members_rank_and_score():
+    blend = Blend({"a": Fixed([3, 2, 1, 0]), "b": Fixed([0, 1, 2, 3])}, depth=2)
+    blended = blend.blend(UserBatch.of_histories([[]]), 2)
+    ranks = blended.member_ranks(0, [0, 3, 1])
+    assert ranks[0] == {"a": ModelRank(1, 3.0)}  # b ranked item 0 last, outside its top 2
+    assert ranks[1] == {"b": ModelRank(1, 3.0)}
+    assert ranks[2] == {"a": ModelRank(2, 2.0)}
 
 
 def test_bad_model_params_name_the_model(tmp_path):
