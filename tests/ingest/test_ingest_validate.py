@@ -317,3 +317,10 @@ def test_categorical_and_arrow_columns_are_accepted():
         ["b", "y", "cart"],
     ]
     assert v.frame["ts"].tolist() == [1_700_000_000_000, 1_700_000_001_000]
+
+
+def test_ids_beyond_int64_do_not_crash_the_checks():
+    big = events({"user_id": 10**20, "item_id": "i1", "kind": "view"})
+    assert big.frame["user_id"].tolist() == ["100000000000000000000"]
+    huge_float = events({"user_id": 1e19, "item_id": "i1", "kind": "view"})
+    assert reasons(huge_float) == {(0, "user_id"): "must be a string or an integer"}

@@ -26,6 +26,7 @@ from tailor.types import CATEGORY_SEPARATOR
 # while 1e11 ms is March 1973, so shop data is never ambiguous.
 SECONDS_BELOW = 1e11
 MAX_TS_MS = 7_258_118_400_000  # 2200-01-01T00:00:00Z: later values are almost surely wrong units
+_INT64_LIMIT = 2**63  # Python ints beyond int64 stay Python objects
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 _DTYPE_NAMES = {
@@ -64,11 +65,16 @@ def normalise(col: pd.Series) -> pd.Series:
         return col  # a NaN sent on purpose, which the numeric checks reject
     if inferred in ("string", "empty"):
         return col.astype("str")
-    if inferred == "integer":
+    if inferred == "integer" and _fits_int64(col):
         return col.astype("Int64")
     if inferred in ("floating", "mixed-integer-float") and not _holds_nan(col):
         return col.astype("float64")
     return col
+
+
+def _fits_int64(col: pd.Series) -> bool:
+    values = col.dropna()
+    return bool(values.empty or (values.min() >= -_INT64_LIMIT and values.max() < _INT64_LIMIT))
 
 
 def _holds_nan(col: pd.Series) -> bool:
@@ -106,7 +112,7 @@ def _stringify(col: pd.Series, field: str, problems: Problems, allow_int: bool) 
         return _ints_to_str(col)
     expected = "a string or an integer" if allow_int else "a string"
     if allow_int and pd.api.types.is_float_dtype(col.dtype):
-        whole = (col == np.floor(col)) & np.isfinite(col)
+        whole = (col == np.floor(col)) & (col.abs() < _INT64_LIMIT)
         problems.add(col.notna() & ~whole, field, f"must be {expected}")
         return _ints_to_str(col.where(whole))
     if col.dtype != object:

@@ -17,11 +17,13 @@ Rules worth knowing (see `tailor.ingest.fields` for each column's checks):
   a batch keep the first row; duplicate item or user ids keep the last (a later row updates).
 - `value`: in a float column (pandas, Parquet, CSV) NaN means missing; a NaN sent explicitly inside
   a JSON-like record is rejected, as is infinity anywhere.
+
+A small list of event records whose values all have the plain JSON shapes (see `tailor.ingest.plain`)
+skips pandas' per-column overhead; any record it cannot vouch for sends the batch to the full checks.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -44,6 +46,7 @@ from tailor.ingest.fields import (
     text_column,
     timestamp_column,
 )
+from tailor.ingest.plain import FIELD_SEPARATOR, SMALL_BATCH, hashed_ids, plain_events
 from tailor.ingest.problems import Problems, Rejection
 from tailor.settings import IngestSettings
 from tailor.types import EVENT_COLUMNS, ITEM_COLUMNS, ITEMLESS_KINDS, USER_COLUMNS
@@ -51,7 +54,6 @@ from tailor.types import EVENT_COLUMNS, ITEM_COLUMNS, ITEMLESS_KINDS, USER_COLUM
 __all__ = ["Rejection", "Validated", "validate_events", "validate_items", "validate_users"]
 
 Records = pd.DataFrame | Sequence[Mapping[str, Any]]
-_FIELD_SEPARATOR = "\x1f"  # ASCII unit separator: cannot be confused with text inside a field
 
 
 @dataclass(frozen=True)
@@ -125,11 +127,9 @@ def event_ids(events: pd.DataFrame) -> pd.Series:
     """Deterministic ids: blake2b (128-bit, hex) of every canonical field but `event_id`."""
     fields = [_as_strings(events[name]) for name in EVENT_COLUMNS if name != "event_id"]
     keys = pc.binary_join_element_wise(
-        *fields, _FIELD_SEPARATOR, null_handling="replace", null_replacement=""
+        *fields, FIELD_SEPARATOR, null_handling="replace", null_replacement=""
     )
-    blake = hashlib.blake2b
-    digests = [blake(key.encode(), digest_size=16).hexdigest() for key in keys.to_pylist()]
-    return pd.Series(digests, index=events.index, dtype="str")
+    return pd.Series(hashed_ids(keys.to_pylist()), index=events.index, dtype="str")
 
 
 def validate_events(
@@ -140,6 +140,11 @@ def validate_events(
     received_at: int | None = None,
 ) -> Validated:
     """Check events; fill missing `ts` with `received_at` (ms, default now) and missing ids."""
+    if not parse_strings and isinstance(records, list) and len(records) <= SMALL_BATCH:
+        plain = plain_events(records, settings, received_at)
+        if plain is not None:
+            frame, duplicates = plain
+            return Validated(frame, [], duplicates)
     raw = _Input(records, EVENT_COLUMNS)
     problems = raw.problems
     id_len, text_len = settings.max_id_length, settings.max_text_length
