@@ -104,13 +104,22 @@ def test_mmr_lowers_the_similarity_of_the_list(items, context):
     candidates = np.array([0, 1, 2, 3, 4, 5, 7])  # Beauty (same leaf branch) scores highest
     scores = np.array([1.0, 0.98, 0.96, 0.6, 0.58, 0.5, 0.4])
     plain = candidates[r.top_by_score(candidates, scores, context(), 3)]
-    diverse = candidates[r.mmr(candidates, scores, context(mmr_lambda=0.5), 3)]
+    diverse = candidates[r.mmr(candidates, scores, context(mmr_lambda=0.3), 3)]
     ctx = context()
     before = mean_pairwise(r.pairwise_similarity(plain, ctx))
     after = mean_pairwise(r.pairwise_similarity(diverse, ctx))
     assert diverse[0] == 0 and after < before
     only_relevance = candidates[r.mmr(candidates, scores, context(mmr_lambda=1.0), 3)]
     assert only_relevance.tolist() == plain.tolist()
+
+
+def test_mmr_relevance_does_not_depend_on_the_score_scale(items, context):
+    candidates = np.array([0, 1, 2, 3, 4, 5, 7])
+    rrf_like = np.array([0.05, 0.049, 0.048, 0.03, 0.029, 0.02, 0.01])
+    ctx = context(mmr_lambda=0.8)
+    picked = r.mmr(candidates, rrf_like, ctx, 4)
+    assert picked.tolist() == r.mmr(candidates, rrf_like * 1000 - 7, ctx, 4).tolist()
+    assert picked.tolist()[:2] == [0, 1]  # with lambda 0.8 relevance still leads
 
 
 def test_mmr_uses_item_vectors_when_given(items, context):

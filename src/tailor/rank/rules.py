@@ -206,7 +206,8 @@ def mmr(candidates: np.ndarray, scores: np.ndarray, ctx: RuleContext, k: int) ->
     if n == 0:
         return np.empty(0, dtype=np.int64)
     finite = np.isfinite(scores)
-    low, high = scores[finite].min(initial=0.0), scores[finite].max(initial=1.0)
+    valid = scores[finite]
+    low, high = (valid.min(), valid.max()) if len(valid) else (0.0, 1.0)
     relevance = np.where(finite, (scores - low) / max(high - low, 1e-12), -np.inf)
     similarity = pairwise_similarity(candidates, ctx)
     lam = ctx.rules.mmr_lambda
