@@ -320,7 +320,8 @@ def test_categorical_and_arrow_columns_are_accepted():
 
 
 def test_ids_beyond_int64_do_not_crash_the_checks():
-    big = events({"user_id": 10**20, "item_id": "i1", "kind": "view"})
+    record = {"user_id": 10**20, "item_id": "i1", "kind": "view"}
+    big = validate_events([record], IngestSettings(max_id_length=30))
     assert big.frame["user_id"].tolist() == ["100000000000000000000"]
     huge_float = events({"user_id": 1e19, "item_id": "i1", "kind": "view"})
     assert reasons(huge_float) == {(0, "user_id"): "must be a string or an integer"}
