@@ -120,7 +120,7 @@ def test_keys_are_stored_only_as_salted_hashes(settings):
     files = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
     assert stored[0].key_id.encode() in files  # the search below can find what is there
     for key in keys:
-        secret_part = key.rsplit("_", 1)[1]
+        secret_part = key.split("_", 2)[2]
         assert key.encode() not in files and secret_part.encode() not in files
 
 
