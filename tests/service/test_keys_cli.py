@@ -1,4 +1,4 @@
-"""`tailor keys` create, list and revoke, and the key it prints opening the API."""
+"""`tailor keys` create, list and revoke, the key it prints opening the API, and the demo key."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from service_setup import bearer
 from typer.testing import CliRunner
 
 from tailor.cli import app
+from tailor.cli.keys import replace_demo_key
 from tailor.service import create_app
-from tailor.service.auth import key_id_of
-from tailor.settings import load_settings
+from tailor.service.auth import create_key, key_id_of
+from tailor.settings import Role, load_settings
+from tailor.store import open_store
 
 runner = CliRunner()
 
@@ -36,3 +38,14 @@ def test_create_list_revoke(tmp_path, monkeypatch):
     assert unknown.exit_code == 1 and "tailor keys list" in unknown.output
     wrong = runner.invoke(app, ["keys", "create", "--role", "boss"])
     assert wrong.exit_code != 0
+
+
+def test_each_demo_key_replaces_the_last(tmp_path):
+    with open_store(f"sqlite:///{tmp_path}/tailor.db") as store:
+        kept = create_key(store, Role.read, "shop")[1]
+        first = replace_demo_key(store)[1]
+        second = replace_demo_key(store)[1]
+        by_id = {key.key_id: key for key in store.api_keys()}
+    assert second.role == "admin" and by_id[second.key_id].revoked_at is None
+    assert by_id[first.key_id].revoked_at is not None
+    assert by_id[kept.key_id].revoked_at is None

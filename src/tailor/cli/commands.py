@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from tailor.cli.config_template import CONFIG_TEMPLATE
-from tailor.cli.keys import keys_app, print_access, print_new_key
+from tailor.cli.keys import keys_app, print_access, print_new_key, replace_demo_key
 from tailor.cli.output import (
     console,
     errors,
@@ -29,8 +29,7 @@ from tailor.cli.output import (
 from tailor.engine import Engine, Evaluation, Recommendation
 from tailor.errors import TailorError
 from tailor.ingest.writer import ImportReport
-from tailor.service.auth import create_key
-from tailor.settings import DEFAULT_CONFIG_FILE, Role, Settings, load_settings
+from tailor.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
 
 
 class _Commands(TyperGroup):
@@ -356,7 +355,8 @@ def demo(
     ] = True,
 ) -> None:
     """Generate a synthetic shop into the configured store, train, print the metrics, then serve
-    (creating an admin key named demo, printed once, when service.auth is on)."""
+    (with a new admin key named demo, printed once, in place of the last one, when service.auth
+    is on)."""
     from tailor.ingest.synthetic import generate_shop
 
     with _engine(ctx) as engine:
@@ -379,8 +379,7 @@ def demo(
         console.print(f"model version {manifest.version}")
         settings = engine.settings
         if serve_after and settings.service.auth:
-            raw, stored = create_key(engine.store, Role.admin, "demo")
-            print_new_key(raw, stored)
+            print_new_key(*replace_demo_key(engine.store))
     if serve_after:
         base = f"http://{settings.service.host}:{port or settings.service.port}"
         auth = ' -H "Authorization: Bearer $TAILOR_KEY"' if settings.service.auth else ""

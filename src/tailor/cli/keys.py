@@ -35,6 +35,17 @@ def create(
     print_new_key(raw, stored)
 
 
+DEMO_KEY_NAME = "demo"
+
+
+def replace_demo_key(store: Store) -> tuple[str, StoredKey]:
+    """A new admin key for `tailor demo`; the active keys an earlier demo made are revoked."""
+    for key in store.api_keys():
+        if key.name == DEMO_KEY_NAME and key.revoked_at is None:
+            revoke_key(store, key.key_id)
+    return create_key(store, Role.admin, DEMO_KEY_NAME)
+
+
 def print_new_key(raw: str, stored: StoredKey) -> None:
     console.print(f"created key {stored.key_id} with role {stored.role}; the key, shown only now:")
     typer.echo(raw)

@@ -4,8 +4,8 @@ tailor_http_requests_total{method, route, status}     requests answered
 tailor_http_request_duration_seconds{method, route}   latency histogram
 tailor_events_ingested_total                          events accepted by POST /v1/events
 tailor_model_info{version}                            1 for the model version served
-Routes are labelled by template (`/v1/users/{user_id}/recommendations`); a path matching no route
-is labelled `unmatched`, so label values stay few.
+Routes are labelled by template (`/v1/users/{user_id}/recommendations`); a request answered before
+routing (no such path, a body over the size limit) is labelled `unmatched`, so label values stay few.
 """
 
 from __future__ import annotations

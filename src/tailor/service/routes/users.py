@@ -5,6 +5,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tailor.rank.explain import language
+from tailor.service.auth import requires
 from tailor.service.body import parse_rows
 from tailor.service.routes import EngineDep, json_response, split_ids
 from tailor.service.schemas import (
@@ -16,7 +17,6 @@ from tailor.service.schemas import (
     WriteOut,
     batch_body_schema,
 )
-from tailor.service.auth import requires
 from tailor.settings import Role, Settings
 
 
