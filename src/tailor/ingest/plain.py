@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any
 
 import numpy as np
@@ -24,10 +24,11 @@ from tailor.ingest.fields import MAX_TS_MS, SECONDS_BELOW
 from tailor.settings import IngestSettings
 from tailor.types import EVENT_COLUMNS, ITEMLESS_KINDS
 
-SMALL_BATCH = 10_000  # longer record lists go straight to the vectorised checks
+SMALL_BATCH = 2_000  # longer record lists are checked faster by the vectorised path
 FIELD_SEPARATOR = "\x1f"  # ASCII unit separator: cannot be confused with text inside a field
 _KNOWN = frozenset(EVENT_COLUMNS)
 _INT64 = 2**63
+_TEXT = pd.Series([], dtype="str").dtype  # the text dtype the full checks give, resolved once
 
 
 class _NotPlain(Exception):
@@ -46,7 +47,8 @@ def plain_events(
     """The valid events' frame and the number of repeated ids dropped, or None when any record
     is not plain and valid."""
     try:
-        rows = [_plain_event(record, settings) for record in records]
+        limits = settings.event_weights, settings.max_id_length, settings.max_text_length
+        rows = [_plain_event(record, *limits) for record in records]
     except _NotPlain:
         return None
     columns = dict(zip(EVENT_COLUMNS, map(list, zip(*rows)))) if rows else _no_columns()
@@ -66,16 +68,15 @@ def _no_columns() -> dict[str, list[Any]]:
     return {name: [] for name in EVENT_COLUMNS}
 
 
-def _plain_event(record: Any, settings: IngestSettings) -> tuple[Any, ...]:
-    if type(record) is not dict or any(
-        record[k] is not None for k in record.keys() - _KNOWN
-    ):  # an unknown field is rejected unless null
+def _plain_event(record: Any, kinds: Container[str], id_len: int, text_len: int) -> tuple[Any, ...]:
+    if type(record) is not dict:
         raise _NotPlain
+    if not _KNOWN.issuperset(record) and any(record[k] is not None for k in record.keys() - _KNOWN):
+        raise _NotPlain  # an unknown field is rejected unless null
     get = record.get
     kind = get("kind")
-    if type(kind) is not str or not kind or kind not in settings.event_weights:
+    if type(kind) is not str or not kind or kind not in kinds:
         raise _NotPlain
-    id_len, text_len = settings.max_id_length, settings.max_text_length
     return (
         _text(get("event_id"), id_len, ints=True),
         _text(get("user_id"), id_len, ints=True, required=True),
@@ -144,7 +145,12 @@ def _name_events(columns: dict[str, list[Any]]) -> None:
 
 
 def _frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
-    data = {name: pd.array(values, dtype="str") for name, values in columns.items()}
-    data["ts"] = np.array(columns["ts"], dtype=np.int64)
-    data["value"] = np.array(columns["value"], dtype=np.float64)
+    data: dict[str, Any] = {}
+    for name, values in columns.items():
+        if name == "ts":
+            data[name] = np.array(values, dtype=np.int64)
+        elif name == "value":
+            data[name] = np.array(values, dtype=np.float64)
+        else:
+            data[name] = pd.array(values, dtype=_TEXT)
     return pd.DataFrame(data, copy=False)
