@@ -7,7 +7,8 @@ from service_setup import bearer
 from typer.testing import CliRunner
 
 from tailor.cli import app
-from tailor.cli.keys import replace_demo_key
+from tailor.cli.keys import print_access, replace_demo_key
+from tailor.cli.output import console
 from tailor.service import create_app
 from tailor.service.auth import create_key, key_id_of
 from tailor.settings import Role, load_settings
@@ -49,3 +50,15 @@ def test_each_demo_key_replaces_the_last(tmp_path):
     assert second.role == "admin" and by_id[second.key_id].revoked_at is None
     assert by_id[first.key_id].revoked_at is not None
     assert by_id[kept.key_id].revoked_at is None
+
+
+def test_serve_says_when_the_api_is_open_or_no_key_can_open_it(tmp_path):
+    with open_store(f"sqlite:///{tmp_path}/tailor.db") as store:
+        for auth, expected in ((False, "every route is open"), (True, "no active API key")):
+            with console.capture() as captured:
+                print_access(load_settings(service={"auth": auth}), store)
+            assert expected in captured.get()
+        create_key(store, Role.read)
+        with console.capture() as captured:
+            print_access(load_settings(), store)
+        assert captured.get() == ""
