@@ -209,7 +209,6 @@ def mmr(candidates: np.ndarray, scores: np.ndarray, ctx: RuleContext, k: int) ->
     valid = scores[finite]
     low, high = (valid.min(), valid.max()) if len(valid) else (0.0, 1.0)
     relevance = np.where(finite, (scores - low) / max(high - low, 1e-12), -np.inf)
-    similarity = pairwise_similarity(candidates, ctx)
     lam = ctx.rules.mmr_lambda
     closest = np.zeros(n)
     free = np.ones(n, dtype=bool)
@@ -219,20 +218,21 @@ def mmr(candidates: np.ndarray, scores: np.ndarray, ctx: RuleContext, k: int) ->
         best = int(np.argmax(gain))
         picked.append(best)
         free[best] = False
-        closest = np.maximum(closest, similarity[best])
+        closest = np.maximum(closest, similarity_to(candidates, best, ctx))
     return np.array(picked, dtype=np.int64)
 
 
-def pairwise_similarity(candidates: np.ndarray, ctx: RuleContext) -> np.ndarray:
-    """Cosine similarity of the candidates' item vectors; without vectors, of the concatenated
-    one-hots of full category path and top-level category (same leaf 1, same top 0.5, else 0)."""
+def similarity_to(candidates: np.ndarray, position: int, ctx: RuleContext) -> np.ndarray:
+    """Similarity of each candidate to the one at `position`: the cosine of their item vectors;
+    without vectors, of the concatenated one-hots of full category path and top-level category
+    (same leaf 1, same top 0.5, else 0). One row at a time: a matrix-vector product stays clear
+    of the BLAS thread start-up a small matrix product pays."""
     if ctx.vectors is not None:
-        unit = ctx.vectors[candidates]
-        return unit @ unit.T
+        return ctx.vectors[candidates] @ ctx.vectors[candidates[position]]
     paths = ctx.items.category[candidates]
     tops = ctx.items.top[candidates]
-    same_path = (paths[:, None] == paths[None, :]) & (paths[:, None] != "")
-    same_top = (tops[:, None] == tops[None, :]) & (tops[:, None] >= 0)
+    same_path = (paths == paths[position]) & (paths != "")
+    same_top = (tops == tops[position]) & (tops >= 0)
     return 0.5 * same_path + 0.5 * same_top
 
 
