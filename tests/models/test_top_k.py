@@ -11,9 +11,10 @@ def test_ties_rank_by_ascending_item_index() -> None:
     assert top_k(scores, 5).scores.tolist() == [[3.0, 3.0, 3.0, 2.0, 1.0]]
 
 
-def test_matches_a_stable_sort_on_heavily_tied_rows() -> None:
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matches_a_stable_sort_on_heavily_tied_rows(dtype: type) -> None:
     rng = np.random.default_rng(7)
-    scores = rng.integers(0, 4, (300, 257)).astype(np.float32)
+    scores = rng.integers(0, 4, (300, 257)).astype(dtype)
     scores[rng.random(scores.shape) < 0.1] = -np.inf
     scores[:, ::3] *= -1.0  # negative scores and -0.0, which ties with 0.0
     for k in (1, 10, 256):

@@ -162,7 +162,7 @@ class Recommender(ABC):
             raise NotFittedError(f"{type(self).__name__} is not fitted: call fit() or load() first")
 
 
-_TOP_K_ROWS = 64  # rows ranked at once: bounds the int64 keys to a few MB
+_TOP_K_ROWS = 32  # rows ranked at once: the key buffers stay small and are reused
 
 
 def top_k(scores: np.ndarray, k: int) -> Recs:
@@ -177,12 +177,13 @@ def top_k(scores: np.ndarray, k: int) -> Recs:
         raise ValueError(f"k must be at least 1, got {k}")
     kk = min(k, n_cols)
     idx = np.empty((n_rows, kk), dtype=np.int64)
+    keys = _RankKeys(min(n_rows, _TOP_K_ROWS), n_cols)
     for start in range(0, n_rows, _TOP_K_ROWS):
-        keys = _rank_keys(scores[start : start + _TOP_K_ROWS])
+        chunk = keys(scores[start : start + _TOP_K_ROWS])
         if kk < n_cols:
-            keys = np.partition(keys, n_cols - kk, axis=1)[:, n_cols - kk :]
-        keys = np.sort(keys, axis=1)[:, ::-1]
-        idx[start : start + _TOP_K_ROWS] = (n_cols - 1) - (keys & 0xFFFFFFFF)
+            chunk.partition(n_cols - kk, axis=1)
+        best_keys = np.sort(chunk[:, n_cols - kk :], axis=1)[:, ::-1]
+        idx[start : start + _TOP_K_ROWS] = (n_cols - 1) - (best_keys & 0xFFFFFFFF)
     best = np.take_along_axis(scores, idx, axis=1).astype(np.float32)
     idx[np.isneginf(best)] = -1
     if kk < k:
@@ -191,23 +192,31 @@ def top_k(scores: np.ndarray, k: int) -> Recs:
     return Recs(item_idx=idx, scores=best)
 
 
-def _rank_keys(scores: np.ndarray) -> np.ndarray:
+class _RankKeys:
     """int64 keys ordered like (score, -column): the float32 bits mapped to an order-preserving
-    int32 in the high half, the reversed column in the low half."""
-    n_cols = scores.shape[1]
-    values = np.array(scores, dtype=np.float32, order="C")
-    values += 0.0  # -0.0 becomes 0.0, which it equals
-    bits = values.view(np.int32)
-    flip = np.right_shift(bits, 31)
-    flip &= 0x7FFFFFFF
-    bits ^= flip  # negative floats: reverse the order of their magnitude bits
-    nan = np.isnan(values)
-    if nan.any():
-        bits[nan] = np.iinfo(np.int32).min
-    keys = bits.astype(np.int64)
-    keys <<= 32
-    keys |= np.arange(n_cols - 1, -1, -1, dtype=np.int64)
-    return keys
+    int32 in the high half, the reversed column in the low half. Buffers are reused from chunk
+    to chunk (fresh multi-MB arrays cost more in page faults than the arithmetic)."""
+
+    def __init__(self, rows: int, n_cols: int) -> None:
+        self.values = np.empty((rows, n_cols), dtype=np.float32)
+        self.flip = np.empty((rows, n_cols), dtype=np.int32)
+        self.keys = np.empty((rows, n_cols), dtype=np.int64)
+        self.columns = np.arange(n_cols - 1, -1, -1, dtype=np.int64)
+
+    def __call__(self, scores: np.ndarray) -> np.ndarray:
+        n = len(scores)
+        values, flip, keys = self.values[:n], self.flip[:n], self.keys[:n]
+        np.add(scores, 0.0, out=values, casting="unsafe")  # -0.0 becomes 0.0, which it equals
+        bits = values.view(np.int32)
+        np.right_shift(bits, 31, out=flip)
+        flip &= 0x7FFFFFFF
+        bits ^= flip  # negative floats: reverse the order of their magnitude bits
+        nan = np.isnan(scores)
+        if nan.any():
+            bits[nan] = np.iinfo(np.int32).min
+        np.left_shift(bits, 32, out=keys, dtype=np.int64)
+        keys |= self.columns
+        return keys
 
 
 def _mask_rows(scores: np.ndarray, per_row: Sequence[np.ndarray]) -> None:
