@@ -65,3 +65,16 @@ def test_loaded_model_scores_the_same(model: ALS, clustered: Dataset, tmp_path) 
     np.testing.assert_array_equal(
         loaded.recommend(users, k=5).item_idx, model.recommend(users, k=5).item_idx
     )
+
+
+def test_an_artifact_without_the_gram_matrix_still_loads(
+    model: ALS, clustered: Dataset, tmp_path
+) -> None:
+    model.save(tmp_path / "als")
+    arrays_file = tmp_path / "als" / "arrays.npz"
+    with np.load(arrays_file) as npz:
+        older = {k: npz[k] for k in npz.files if not k.startswith("gram")}
+    np.savez(arrays_file, **older)
+    loaded = ALS.load(tmp_path / "als")
+    users = clustered.user_batch(np.arange(20))
+    np.testing.assert_allclose(loaded.user_factors(users), model.user_factors(users), atol=1e-6)

@@ -53,9 +53,17 @@ class ALS(HistoryModel):
         with threadpool_limits(1, "blas"):  # implicit parallelises; nested BLAS threads thrash
             solver.fit(matrix, show_progress=False)
         self.item_factors_ = np.ascontiguousarray(solver.item_factors, dtype=np.float32)
+        self._keep_gram()
+
+    def _keep_gram(self) -> None:
         y = self.item_factors_.astype(np.float64)
         self.gram_ = y.T @ y + self.params.regularization * np.eye(y.shape[1])
         self.gram_inverse_ = np.linalg.inv(self.gram_)
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        super()._set_state(state)
+        if "gram_" not in state:  # an artifact saved before the Gram matrix was kept
+            self._keep_gram()
 
     def _score(self, users: UserBatch) -> np.ndarray:
         return self.user_factors(users) @ self.item_factors_.T
