@@ -27,6 +27,7 @@ import orjson
 
 from tailor.evaluation.report import machine, peak_rss_mb, print_report, write_json
 from tailor.ingest.datasets import import_dataset
+from tailor.service.auth import create_key
 from tailor.settings import load_settings
 from tailor.store import open_store
 
@@ -70,17 +71,18 @@ def _batches(client: int, n_batches: int, batch_size: int) -> list[bytes]:
     return bodies
 
 
-def _client(args: tuple[int, int, int, int, float]) -> tuple[int, int, float, float]:
+def _client(args: tuple[int, int, str, int, int, float]) -> tuple[int, int, float, float]:
     """One load process: posts its batches in order; returns (acknowledged, failed, first, last)."""
-    client, port, n_batches, batch_size, deadline = args
+    client, port, key, n_batches, batch_size, deadline = args
     bodies = _batches(client, n_batches, batch_size)
+    headers = {"content-type": "application/json", "authorization": f"Bearer {key}"}
     acked = failed = 0
     first = time.time()
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0) as http:
         for body in bodies:
             if time.time() > deadline:
                 break
-            answer = http.post("/v1/events", content=body, headers={"content-type": "application/json"})
+            answer = http.post("/v1/events", content=body, headers=headers)
             if answer.status_code == 200:
                 acked += answer.json()["accepted"]
             else:
@@ -119,11 +121,14 @@ def _start_server(workdir: Path, port: int) -> subprocess.Popen:
 
 
 def bench_http(workdir: Path, clients: int, batches: int, batch_size: int, max_seconds: float) -> dict:
+    """Authenticated like a production client: one `ingest` key, under its role's rate limit."""
+    with open_store(f"sqlite:///{workdir / 'http.db'}") as store:
+        key, _ = create_key(store, "ingest", name="benchmark")
     port = _free_port()
     server = _start_server(workdir, port)
     try:
         deadline = time.time() + max_seconds
-        jobs = [(c, port, batches, batch_size, deadline) for c in range(clients)]
+        jobs = [(c, port, key, batches, batch_size, deadline) for c in range(clients)]
         with mp.get_context("spawn").Pool(clients) as pool:
             results = pool.map(_client, jobs)
     finally:
@@ -171,7 +176,7 @@ def main() -> None:
         "peak_mem_mb_benchmark_process": peak_rss_mb(),
         "machine": machine(),
     }
-    columns = ["stage", "events", "seconds", "file_import_events_per_s", "http_batch_events_per_s", "durable"]
+    columns = ["stage", "events", "seconds", "file_import_events_per_s", "http_batch_events_per_s", "failed_events", "durable"]
     print_report("Tailor ingestion", protocol, rows, columns)
     if args.json:
         write_json(args.json, protocol, [{k: v for k, v in r.items() if k != "report"} for r in rows])
