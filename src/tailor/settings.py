@@ -53,7 +53,11 @@ class ServiceSettings(_Section):
     port: int = Field(8000, ge=1, le=65535)
     max_batch_events: int = Field(10_000, ge=1)
     max_k: int = Field(500, ge=1)
-    recent_events: int = Field(50, ge=1, description="events per user read at request time")
+    recent_events: int = Field(50, ge=1, description="latest events per user the models encode")
+    history_events: int = Field(
+        2_000, ge=1,
+        description="latest events per user read at request time for the rules (seen, bought, disliked)",
+    )
     auth: bool = Field(True, description="require an API key on every route but /healthz and /docs")
     rate_limits: dict[Role, RateLimit] = Field(
         default_factory=lambda: dict(DEFAULT_RATE_LIMITS), description="per key, by its role"

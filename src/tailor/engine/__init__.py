@@ -139,7 +139,8 @@ class Engine:
         self._check_k(k)
         serving = self._require_serving()
         ruled = self.rules(exclude_ids=tuple(exclude), category=category, **(rules or {}))
-        events = self.store.events(user_ids=[user_id])
+        # Bounded, so a user with a very long history costs no more than the rules need.
+        events = self.store.recent_events(user_id, self.settings.service.history_events)
         n_recent = self.settings.service.recent_events
         return serving.recommend(
             [user_id], events, k, ruled, n_recent=n_recent, lang=language(lang)
