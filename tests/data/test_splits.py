@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tailor.data.dataset import Dataset
-from tailor.data.splits import leave_one_out, time_split
+from tailor.data.splits import drop_items, leave_one_out, sample_items, time_split
 
 
 def _items(data: Dataset, idx: np.ndarray) -> list[str]:
@@ -69,3 +70,30 @@ def test_time_split_by_hand() -> None:
         "c",
         "a",
     ]  # distinct, in order of first appearance
+
+
+def test_drop_items_keeps_catalogue_users_and_text() -> None:
+    data = Dataset.from_sequences(
+        {"a": ["1", "2", "3", "2"], "b": ["2", "2"], "c": ["4", "1"]},
+        {"1": "rose soap", "2": "lip balm", "3": "mascara", "4": "sunscreen", "5": "toner"},
+    )
+    cold = np.array([data.item_ids.index("2"), data.item_ids.index("5")])
+    kept = drop_items(data, cold)
+    a, b, c = (data.user_ids.index(u) for u in "abc")
+    assert _items(data, kept.history(a)) == ["1", "3"]
+    assert len(kept.history(b)) == 0
+    assert _items(data, kept.history(c)) == ["4", "1"]
+    assert kept.n_items == data.n_items == 5 and kept.n_users == data.n_users
+    assert kept.item_text() == data.item_text()
+    assert not np.isin(kept.items, cold).any() and kept.n_events == 4
+
+
+def test_sample_items_is_seeded_and_sized() -> None:
+    cold = sample_items(1000, 0.1, seed=3)
+    assert len(cold) == 100 and len(np.unique(cold)) == 100
+    assert np.all((cold >= 0) & (cold < 1000)) and np.all(np.diff(cold) > 0)
+    np.testing.assert_array_equal(cold, sample_items(1000, 0.1, seed=3))
+    assert not np.array_equal(cold, sample_items(1000, 0.1, seed=4))
+    assert len(sample_items(5, 0.01, seed=0)) == 1
+    with pytest.raises(ValueError, match="fraction"):
+        sample_items(10, 1.0, seed=0)

@@ -94,6 +94,20 @@ def time_split(data: Dataset, cutoff_ts: int) -> TimeSplit:
     return TimeSplit(train=train, test=EvalSet(batch, targets))
 
 
+def sample_items(n_items: int, fraction: float, seed: int) -> np.ndarray:
+    """A seeded random `fraction` of the item indices (at least one), sorted: the cold items."""
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction}")
+    n_cold = max(1, round(fraction * n_items))
+    return np.sort(np.random.default_rng(seed).choice(n_items, n_cold, replace=False))
+
+
+def drop_items(data: Dataset, items: np.ndarray) -> Dataset:
+    """`data` without any event on `items`; the users and the catalogue (with its text) stay, so
+    the dropped items keep their indices and can still be scored from their content."""
+    return _subset(data, ~np.isin(data.items, items))
+
+
 def _subset(data: Dataset, keep: np.ndarray) -> Dataset:
     """The same users and items with only the kept events, in their original order."""
     user_of_event = np.repeat(np.arange(data.n_users), np.diff(data.indptr))
