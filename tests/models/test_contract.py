@@ -35,6 +35,20 @@ CASES = [
     Case("itemknn", {"neighbours": 20}),
     Case("als", {"factors": 8, "iterations": 10, "regularization": 0.1, "num_threads": 1}),
     Case("ease", {"l2": 10.0}),
+    Case("content"),
+    Case(
+        "transformer",
+        {
+            "dim": 16,
+            "layers": 1,
+            "epochs": 20,
+            "max_len": 10,
+            "batch_size": 32,
+            "lr": 5e-3,
+            "dropout": 0.1,
+            "threads": 1,
+        },
+    ),
 ]
 PERSONALISED = [c for c in CASES if c.personalised]
 _fitted: dict[str, Recommender] = {}
