@@ -46,3 +46,34 @@ def test_sequential_benchmark_writes_rows_and_exports(tmp_path: Path) -> None:
     assert all(not histories[r["user_id"]] & set(r["items"]) for r in exported)
     hits = np.mean([last[r["user_id"]] in r["items"][:10] for r in exported])
     assert hits == rows["ease"]["recall_at_10"]
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_cold_items_are_kept_out_of_training(tmp_path: Path) -> None:
+    from tailor.data.dataset import Dataset
+    from tailor.data.splits import sample_items
+    from tailor.ingest.datasets import read_sequences
+
+    rng = np.random.default_rng(1)
+    lines = [
+        " ".join([f"u{user}", *(f"i{i}" for i in rng.integers(0, 40, size=6))])
+        for user in range(200)
+    ]
+    data = tmp_path / "seqs.txt"
+    data.write_text("\n".join(lines) + "\n")
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    args = ["--data", str(data), "--models", "popular", "--cold-items", "0.2"]
+    args += ["--out", str(out), "--json", str(report)]
+    done = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+    dataset = Dataset.from_sequences(read_sequences(str(data)))
+    cold = set(dataset.item_ids.ids(sample_items(dataset.n_items, 0.2, seed=0)))
+    assert len(cold) == 8
+    cold_users = sum(line.split()[-1] in cold for line in lines)
+    [row] = json.loads(report.read_text())["rows"]
+    assert row["cold_users"] == cold_users > 0
+    # Popularity never saw the cold items: they rank below every warm one and are never hit.
+    assert row["cold_recall_at_10"] == 0.0 and row["recall_at_10"] > 0
+    exported = [json.loads(line) for line in (out / "popular.jsonl").read_text().splitlines()]
+    assert all(not cold & set(r["items"][:20]) for r in exported)
