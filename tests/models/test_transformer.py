@@ -149,3 +149,52 @@ def test_items_newer_than_the_model_are_ignored(chain) -> None:
         UserBatch.of_histories([history + [N_ITEMS + 3]]), k=5, exclude_seen=False
     )
     np.testing.assert_array_equal(plain.item_idx, with_new.item_idx)
+
+
+THEMES = ["face cream", "running shoes", "frying pan", "toy car", "dog food", "guitar strings"]
+THEMES += [
+    "coffee beans",
+    "garden hose",
+    "phone charger",
+    "winter jacket",
+    "board game",
+    "wine glass",
+]
+WARM = 6  # items per theme with events; item WARM of each theme has text but no events
+
+
+def themed_shop(seed: int = 0) -> tuple[Dataset, np.ndarray]:
+    """Users buy within one theme (20% of events anywhere); each theme has one never-bought item."""
+    rng = np.random.default_rng(seed)
+    text = {f"t{k}-{i}": f"{w}, model {i}" for k, w in enumerate(THEMES) for i in range(WARM + 1)}
+    theme = np.arange(240) % len(THEMES)
+    sequences = {}
+    for u, k in enumerate(theme):
+        themes = np.where(rng.random(10) < 0.2, rng.integers(len(THEMES), size=10), k)
+        sequences[f"u{u}"] = [f"t{t}-{i}" for t, i in zip(themes, rng.integers(WARM, size=10))]
+    return Dataset.from_sequences(sequences, text), theme
+
+
+def cold_item_ranks(id_dropout: float) -> tuple[float, float]:
+    """Mean rank of each theme's never-bought item for the theme's users, and how often it beats
+    the bought items of other themes."""
+    data, theme = themed_shop()
+    params = TINY | {"epochs": 15, "max_len": 10, "id_dropout": id_dropout}
+    model = SequenceTransformer(**params).fit(data)
+    scores = model._score(data.user_batch(np.arange(data.n_users)))
+    ranks, beats_unrelated = [], []
+    for k in range(len(THEMES)):
+        cold = data.item_ids.index(f"t{k}-{WARM}")
+        unrelated = [f"t{o}-{i}" for o in range(len(THEMES)) if o != k for i in range(WARM)]
+        own = scores[theme == k]
+        ranks.append((own > own[:, [cold]]).sum(1))
+        beats_unrelated.append(own[:, [cold]] > own[:, data.item_ids.indices(unrelated)])
+    return float(np.mean(np.concatenate(ranks))), float(np.mean(np.concatenate(beats_unrelated)))
+
+
+def test_id_dropout_makes_never_bought_items_compete_on_text() -> None:
+    rank, beats_unrelated = cold_item_ranks(id_dropout=0.5)
+    rank_without, _ = cold_item_ranks(id_dropout=0.0)
+    assert beats_unrelated > 0.95
+    assert rank < WARM - 1  # among the theme's bought items, not below all of them
+    assert rank < rank_without - 1

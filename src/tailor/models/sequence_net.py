@@ -22,11 +22,16 @@ class ItemTable(nn.Module):
     """Item vectors: a learned id embedding plus a learned projection of a frozen text vector.
 
     The same table embeds the input events and scores the output (weight tying), so an item
-    with text but no interactions still gets a meaningful vector.
+    with text but no interactions still gets a meaningful vector. In training, each lookup
+    drops the id part with probability `id_dropout` (inputs, targets and negatives alike), so
+    the text path alone must rank well: that is how never-trained items are scored later.
     """
 
-    def __init__(self, n_items: int, dim: int, text: np.ndarray | None) -> None:
+    def __init__(
+        self, n_items: int, dim: int, text: np.ndarray | None, id_dropout: float = 0.0
+    ) -> None:
         super().__init__()
+        self.id_dropout = id_dropout
         self.ids = nn.Embedding(n_items + 1, dim, padding_idx=0)
         self.text_proj: nn.Linear | None = None
         if text is not None:
@@ -36,11 +41,13 @@ class ItemTable(nn.Module):
 
     def forward(self, rows: Tensor | None = None) -> Tensor:
         """Vectors of the given (shifted) rows, any shape; the whole (n_items + 1, dim) table for None."""
-        if rows is None:
-            vectors = self.ids.weight
-            return vectors if self.text_proj is None else vectors + self.text_proj(self.text)
-        vectors = self.ids(rows)
-        return vectors if self.text_proj is None else vectors + self.text_proj(self.text[rows])
+        ids = self.ids.weight if rows is None else self.ids(rows)
+        if self.training and self.id_dropout > 0:
+            keep = torch.rand(ids.shape[:-1]) >= self.id_dropout
+            ids = ids * keep.unsqueeze(-1)
+        if self.text_proj is None:
+            return ids
+        return ids + self.text_proj(self.text if rows is None else self.text[rows])
 
 
 class Block(nn.Module):

@@ -36,18 +36,23 @@ def softmax_loss(
     hidden: Tensor,
     targets: Tensor,
     items_net: ItemTable,
+    candidates: Tensor,
     negatives: int | None,
     generator: torch.Generator,
 ) -> Tensor:
-    """Cross-entropy of each target against the whole catalogue, or against shared uniform negatives.
+    """Cross-entropy of each target against all candidate rows, or shared uniform negatives among them.
 
-    With `negatives=None` the softmax runs over every item. Otherwise `negatives` items drawn
-    uniformly (shared by the batch) compete with the target; a negative equal to the target is
-    masked out. Uniform sampling needs no logQ correction: log q is the same for every item.
+    Candidates are the items with training events: an item nobody touched would only learn
+    "never bought" as a negative, which would then drag down its text (its only signal later).
+    With `negatives=None` the softmax runs over every candidate. Otherwise `negatives` candidates
+    drawn uniformly (shared by the batch) compete with the target; a negative equal to the target
+    is masked out. Uniform sampling needs no logQ correction: log q is the same for every item.
     """
     if negatives is None:
-        return F.cross_entropy(hidden @ items_net()[1:].T, targets - 1)
-    neg = torch.randint(1, items_net.ids.num_embeddings, (negatives,), generator=generator)
+        logits = torch.full((len(targets), items_net.ids.num_embeddings), float("-inf"))
+        logits[:, candidates] = hidden @ items_net(candidates).T
+        return F.cross_entropy(logits, targets)
+    neg = candidates[torch.randint(len(candidates), (negatives,), generator=generator)]
     pos_logits = (hidden * items_net(targets)).sum(-1, keepdim=True)
     neg_logits = hidden @ items_net(neg).T
     neg_logits = neg_logits.masked_fill(neg.unsqueeze(0) == targets.unsqueeze(1), float("-inf"))
@@ -72,6 +77,7 @@ def train_epoch(
     seqs: np.ndarray,
     kinds: np.ndarray,
     batch_size: int,
+    candidates: Tensor,
     negatives: int | None,
     rng: np.random.Generator,
     generator: torch.Generator,
@@ -89,7 +95,9 @@ def train_epoch(
         inputs, targets = seq[:, :-1], seq[:, 1:]
         hidden = encoder(items_net(inputs), inputs, torch.from_numpy(kinds[batch, -width:][:, :-1]))
         keep = (inputs > 0) & (targets > 0)
-        loss = softmax_loss(hidden[keep], targets[keep], items_net, negatives, generator)
+        loss = softmax_loss(
+            hidden[keep], targets[keep], items_net, candidates, negatives, generator
+        )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -4,7 +4,12 @@ Each event is embedded as item vector + learned position + event kind. The item 
 learned id embedding plus a projection of the item's text vector (from `tailor.text`), and the
 same table scores the output (weight tying): an item nobody has touched yet still gets a
 sensible score from its text. The loss is a softmax cross-entropy over the full catalogue, or
-over a few thousand shared uniform negatives (the default: far cheaper on CPU).
+over a few thousand shared uniform negatives (the default: far cheaper on CPU), drawn only
+from items with training events.
+
+Cold items (text, no events) are scored by their text vector alone. With `id_dropout > 0`
+training hides the id part of random lookups, so the text path learns to rank on its own and
+cold items compete with bought ones instead of trailing them all.
 
 By default training runs a fixed number of epochs on all the data (20 was the best epoch of
 an early-stopped run on Beauty's validation targets). With `validation_users > 0` it holds out
@@ -50,6 +55,9 @@ class TransformerParams(Params):
     heads: int = Field(2, ge=1)
     max_len: int = Field(50, ge=2, description="latest events the model reads per user")
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
+    id_dropout: float = Field(
+        0.0, ge=0.0, lt=1.0, description="train-time chance an item is seen by its text alone"
+    )
     loss: Literal["sampled", "full"] = "sampled"
     negatives: int = Field(2048, ge=1, description="shared uniform negatives (sampled softmax)")
     epochs: int = Field(20, ge=1, description="upper bound when early stopping")
@@ -101,20 +109,22 @@ class SequenceTransformer(Recommender):
         rng = np.random.default_rng(p.random_state)
         generator = torch.Generator().manual_seed(p.random_state)
         text = self._item_text_vectors(data) if p.text else None
-        items_net = ItemTable(data.n_items, p.dim, text)
+        items_net = ItemTable(data.n_items, p.dim, text, p.id_dropout)
         self._encoder = SequenceEncoder(
             p.dim, p.max_len, len(data.kinds), p.layers, p.heads, p.dropout
         )
         init_weights(items_net)
         init_weights(self._encoder)
         seqs, kinds, holdout = _training_sequences(data, p.max_len, p.validation_users, rng)
+        trained = torch.from_numpy(np.unique(seqs[seqs > 0]))
         with _torch_threads(p.threads):
-            self._train(items_net, seqs, kinds, holdout, rng, generator)
+            self._train(items_net, seqs, kinds, trained, holdout, rng, generator)
+        items_net.eval()
         with torch.no_grad():
-            # Ids never trained as positives hold only noise: such items keep their text vector alone.
-            unseen = np.ones(data.n_items + 1, dtype=bool)
-            unseen[np.unique(seqs)] = False
-            items_net.ids.weight[torch.from_numpy(unseen)] = 0.0
+            # Ids never trained hold only their init noise: such items keep their text vector alone.
+            unseen = torch.ones(data.n_items + 1, dtype=torch.bool)
+            unseen[trained] = False
+            items_net.ids.weight[unseen] = 0.0
             self.item_table_ = items_net().numpy().copy()
         counts = np.bincount(data.items, minlength=data.n_items)
         self.fallback_scores_ = np.log1p(counts).astype(np.float32)
@@ -131,6 +141,7 @@ class SequenceTransformer(Recommender):
         items_net: ItemTable,
         seqs: np.ndarray,
         kinds: np.ndarray,
+        trained: torch.Tensor,
         holdout: Holdout | None,
         rng: np.random.Generator,
         generator: torch.Generator,
@@ -139,17 +150,14 @@ class SequenceTransformer(Recommender):
         assert self._encoder is not None
         modules = torch.nn.ModuleList([items_net, self._encoder])
         optimizer = torch.optim.AdamW(modules.parameters(), lr=p.lr, weight_decay=p.weight_decay)
-        negatives = (
-            None
-            if p.loss == "full" or p.negatives >= items_net.ids.num_embeddings - 1
-            else p.negatives
-        )
+        negatives = None if p.loss == "full" or p.negatives >= len(trained) else p.negatives
         best, best_state, since_best = -1.0, None, 0
         self.train_log_: list[dict[str, float]] = []
         for epoch in range(1, p.epochs + 1):
             start = time.perf_counter()
             loss = train_epoch(
-                items_net, self._encoder, optimizer, seqs, kinds, p.batch_size, negatives, rng, generator
+                items_net, self._encoder, optimizer, seqs, kinds, p.batch_size, trained, negatives,
+                rng, generator,
             )  # fmt: skip
             ndcg = (
                 validation_ndcg(items_net, self._encoder, holdout)
