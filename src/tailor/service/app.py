@@ -27,6 +27,7 @@ from tailor.service.limits import BodyLimit
 from tailor.service.logs import RequestLog
 from tailor.service.metrics import Metrics, ObserveRequests
 from tailor.service.routes import events, health, items, metrics, popular, users
+from tailor.service.routes import profiles as profile_routes
 from tailor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,20 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.state.engine = engine
     install_error_handlers(app)
     app.add_exception_handler(AccessError, access_error)
-    for module in (events, items, users, popular, health, metrics):
+    for module in (events, items, users, popular, health, metrics, profile_routes):
         app.include_router(module.router(settings))
     _add_middleware(app, settings)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for `uvicorn --factory tailor.service.app:app_from_environment --workers N`: each
+    worker process reads ./tailor.toml and TAILOR_* variables, and logs like `tailor serve`."""
+    from tailor.service.logs import configure_json_logging
+    from tailor.settings import load_settings
+
+    configure_json_logging()
+    return create_app(load_settings())
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
