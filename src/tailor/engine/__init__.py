@@ -27,6 +27,7 @@ from tailor.engine.writes import (
     put_users,
 )
 from tailor.errors import InvalidInputError, NotFittedError, StoreError
+from tailor.profiles import ProfileBook
 from tailor.rank.explain import language
 from tailor.rank.rules import Rules
 from tailor.settings import Settings
@@ -50,6 +51,7 @@ class Engine:
         self._serving: Serving | None = None
         self._current_stat: tuple[int, int] | None = None
         self._load_lock = threading.Lock()
+        self._profiles: ProfileBook | None = None
 
     # ---- writes -------------------------------------------------------------------------------
 
@@ -206,6 +208,15 @@ class Engine:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    # ---- profiles -----------------------------------------------------------------------------
+
+    @property
+    def profiles(self) -> ProfileBook:
+        """User profiles over this engine's store, kept current from it (made on first use)."""
+        if self._profiles is None:
+            self._profiles = ProfileBook(self.store, self.settings)
+        return self._profiles
 
     # ---- helpers ------------------------------------------------------------------------------
 
