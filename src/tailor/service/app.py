@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from tailor import __version__
+from tailor.console import install as install_console
 from tailor.engine import Engine
 from tailor.errors import ArtifactError
 from tailor.service.auth import AccessError, Gate, access_error
@@ -64,6 +65,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_exception_handler(AccessError, access_error)
     for module in (events, items, users, popular, health, metrics, profile_routes):
         app.include_router(module.router(settings))
+    install_console(app, settings)
     _add_middleware(app, settings)
     return app
 

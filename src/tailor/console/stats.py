@@ -1,0 +1,178 @@
+"""Aggregates the console shows, computed by the database rather than by reading every event.
+
+Both stores (SQLite and PostgreSQL) are `SqlStore`s over the tables of `tailor.store.schema`, so
+one set of SQLAlchemy Core queries serves both. Days are UTC days: `ts // DAY_MS`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Integer, Table, cast, distinct, func, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from tailor.store.schema import events, items, users
+from tailor.store.sql import SqlStore
+
+DAY_MS = 86_400_000
+ACTIVE_DAYS = 7
+SEARCH_LIMIT = 20
+TABLES: dict[str, Table] = {"events": events, "items": items, "users": users}
+
+
+@dataclass(frozen=True)
+class DailyCounts:
+    """Counts per UTC day (ms at midnight) and per series (an event kind or a channel)."""
+
+    days: list[int]
+    series: dict[str, list[int]]
+
+    @property
+    def total(self) -> int:
+        return sum(sum(values) for values in self.series.values())
+
+
+@dataclass(frozen=True)
+class ColumnFill:
+    table: str
+    column: str
+    type: str
+    filled: int
+    rows: int
+
+
+class ConsoleStats:
+    """Read-only aggregate queries over one store."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def _rows(self, stmt: Any) -> list[Any]:
+        with self.store.engine.connect() as conn:
+            return list(conn.execute(stmt).all())
+
+    def _scalar(self, stmt: Any) -> Any:
+        with self.store.engine.connect() as conn:
+            return conn.execute(stmt).scalar()
+
+    def daily(self, by: str = "kind", where: ColumnElement[bool] | None = None) -> DailyCounts:
+        """Events per day and per `by` column (kind or channel), optionally filtered."""
+        day = (events.c.ts // DAY_MS).label("day")
+        group = events.c[by]
+        stmt = select(day, group, func.count()).group_by(day, group).order_by(day)
+        if where is not None:
+            stmt = stmt.where(where)
+        counts: dict[str, dict[int, int]] = defaultdict(dict)
+        for day_index, label, n in self._rows(stmt):
+            counts[label if label is not None else "-"][int(day_index)] = int(n)
+        if not counts:
+            return DailyCounts([], {})
+        present = {d for per_day in counts.values() for d in per_day}
+        span = range(min(present), max(present) + 1)
+        return DailyCounts(
+            days=[d * DAY_MS for d in span],
+            series={
+                label: [per_day.get(d, 0) for d in span]
+                for label, per_day in sorted(counts.items())
+            },
+        )
+
+    def latest_event_ts(self) -> int | None:
+        return self._scalar(select(func.max(events.c.ts)))
+
+    def active_users(self, until_ts: int, days: int = ACTIVE_DAYS) -> int:
+        """Distinct users with an event in the `days` before `until_ts`."""
+        since = until_ts - days * DAY_MS
+        stmt = select(func.count(distinct(events.c.user_id))).where(events.c.ts > since)
+        return int(self._scalar(stmt) or 0)
+
+    def catalogue(self) -> dict[str, Any]:
+        stmt = select(
+            func.count(),
+            func.sum(cast(items.c.hidden, Integer)),
+            func.sum(cast(items.c.stock <= 0, Integer)),
+            func.max(items.c.created_at),
+            func.count(distinct(items.c.category)),
+        )
+        n, hidden, sold_out, newest, categories = self._rows(stmt)[0]
+        return {
+            "items": int(n),
+            "hidden": int(hidden or 0),
+            "sold_out": int(sold_out or 0),
+            "newest_created_at": newest,
+            "categories": int(categories),
+        }
+
+    def by_column(self, column: str, where: ColumnElement[bool] | None = None) -> dict[str, int]:
+        """Event counts per value of an events column (kind, channel), largest first."""
+        col = events.c[column]
+        stmt = select(col, func.count()).group_by(col).order_by(func.count().desc())
+        if where is not None:
+            stmt = stmt.where(where)
+        return {(value if value is not None else "-"): int(n) for value, n in self._rows(stmt)}
+
+    def column_fill(self) -> list[ColumnFill]:
+        """How many rows of each table have each column filled (not NULL)."""
+        fills = []
+        for name, table in TABLES.items():
+            columns = [c for c in table.columns if c.name != "seq"]
+            stmt = select(func.count(), *[func.count(c) for c in columns]).select_from(table)
+            rows, *filled = self._rows(stmt)[0]
+            fills.extend(
+                ColumnFill(name, c.name, str(c.type), int(f), int(rows))
+                for c, f in zip(columns, filled)
+            )
+        return fills
+
+    def find_users(self, query: str) -> list[str]:
+        """User ids starting with `query`, from the users table and from events."""
+        pattern = _prefix(query)
+        known = select(users.c.user_id).where(users.c.user_id.like(pattern, escape="\\"))
+        seen = select(events.c.user_id).where(events.c.user_id.like(pattern, escape="\\"))
+        union = known.union(seen).order_by("user_id").limit(SEARCH_LIMIT)
+        return [row[0] for row in self._rows(union)]
+
+    def find_items(self, query: str) -> list[tuple[str, str | None]]:
+        """(item_id, title) of items whose id starts with, or whose title contains, `query`."""
+        stmt = (
+            select(items.c.item_id, items.c.title)
+            .where(
+                or_(
+                    items.c.item_id.like(_prefix(query), escape="\\"),
+                    items.c.title.like("%" + _prefix(query), escape="\\"),
+                )
+            )
+            .order_by(items.c.item_id)
+            .limit(SEARCH_LIMIT)
+        )
+        return [(row[0], row[1]) for row in self._rows(stmt)]
+
+    def item_audience(self, item_id: str) -> dict[str, int]:
+        """Distinct users per event kind on one item."""
+        stmt = (
+            select(events.c.kind, func.count(distinct(events.c.user_id)))
+            .where(events.c.item_id == item_id)
+            .group_by(events.c.kind)
+            .order_by(func.count(distinct(events.c.user_id)).desc())
+        )
+        return {kind: int(n) for kind, n in self._rows(stmt)}
+
+    def item_buyers(self, item_id: str, limit: int = 10) -> list[tuple[str, int]]:
+        """The users who bought the item most often, with their purchase count."""
+        n = func.count().label("n")
+        stmt = (
+            select(events.c.user_id, n)
+            .where(events.c.item_id == item_id, events.c.kind == "purchase")
+            .group_by(events.c.user_id)
+            .order_by(n.desc(), events.c.user_id)
+            .limit(limit)
+        )
+        return [(user_id, int(count)) for user_id, count in self._rows(stmt)]
+
+
+def _prefix(query: str) -> str:
+    """`query` escaped for LIKE, followed by %."""
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
