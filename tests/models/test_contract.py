@@ -35,6 +35,8 @@ CASES = [
     Case("itemknn", {"neighbours": 20}),
     Case("als", {"factors": 8, "iterations": 10, "regularization": 0.1, "num_threads": 1}),
     Case("ease", {"l2": 10.0}),
+    # Every event in one basket per user: the contract data has few co-purchases.
+    Case("cobought", {"basket_kinds": ("view", "purchase"), "session_gap_minutes": 60 * 24 * 60}),
     Case("content"),
     Case(
         "transformer",

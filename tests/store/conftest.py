@@ -25,7 +25,7 @@ def empty_postgres_url(postgres_url: str) -> Iterator[str]:
     """The session's PostgreSQL database, with the store's tables dropped after the test."""
     yield postgres_url
     with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS events, items, users, api_keys")
+        conn.execute("DROP TABLE IF EXISTS events, items, users, api_keys, served, feedback")
 
 
 @pytest.fixture

@@ -44,11 +44,15 @@ cart = 6.0
 purchase = 10.0
 
 [train]
-models = ["popular", "itemknn", "als", "ease"]
+models = ["popular", "itemknn", "als", "ease", "cobought"]
 threads = 2
 random_state = 42
 # Served recommendations fuse the models' rankings; a weight of 0 leaves a model out.
 # blend_weights = { popular = 0.5, ease = 2.0 }
+
+# cobought: "frequently bought together" from items carted or bought in one session
+# (a run of cart/purchase events without a 30-minute gap); it weighs 0 in the blend
+# unless blend_weights names it.
 
 # Hyperparameters per model, e.g.:
 # [train.model_params.als]

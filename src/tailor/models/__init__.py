@@ -11,6 +11,7 @@ _REGISTRY: dict[str, str] = {
     "popular": "tailor.models.popular:Popular",
     "trending": "tailor.models.popular:Trending",
     "itemknn": "tailor.models.itemknn:ItemKNN",
+    "cobought": "tailor.models.cobought:CoBought",
     "als": "tailor.models.als:ALS",
     "ease": "tailor.models.ease:EASE",
     "content": "tailor.models.content:ContentModel",

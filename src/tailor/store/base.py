@@ -32,6 +32,32 @@ class StoredKey:
     revoked_at: int | None = None
 
 
+@dataclass(frozen=True)
+class ServedList:
+    """A list of items the service answered, under a request id feedback can name."""
+
+    request_id: str
+    scenario: str
+    item_ids: list[str]
+    ts: int  # ms since the epoch
+    user_id: str | None = None
+    experiment: str | None = None
+    variant: str | None = None
+    model_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """An impression, click or conversion attributed to a served list (`item_id` None: an
+    impression of the whole list)."""
+
+    request_id: str
+    kind: str
+    ts: int
+    item_id: str | None = None
+    value: float | None = None
+
+
 class Store(ABC):
     url: str
 
@@ -55,7 +81,8 @@ class Store(ABC):
 
     @abstractmethod
     def delete_users(self, user_ids: Sequence[str]) -> int:
-        """Delete users and every event of theirs. Returns how many users or event owners existed."""
+        """Delete users and every event of theirs (and the lists served to them, with their
+        feedback). Returns how many users or event owners existed."""
 
     # ---- reads -------------------------------------------------------------------------------
 
@@ -100,6 +127,27 @@ class Store(ABC):
     @abstractmethod
     def revoke_api_key(self, key_id: str, at: int) -> bool:
         """Mark an active key revoked at `at` (ms); False when there is no such active key."""
+
+    # ---- served lists and their feedback (see `tailor.online`) -------------------------------
+
+    @abstractmethod
+    def add_served(self, lists: Sequence[ServedList]) -> None:
+        """Remember answered lists; a `request_id` already stored is kept as it was."""
+
+    @abstractmethod
+    def served_lists(self, request_ids: Sequence[str]) -> dict[str, ServedList]:
+        """The stored lists among `request_ids`, by request id."""
+
+    @abstractmethod
+    def add_feedback(self, rows: Sequence[Feedback]) -> int:
+        """Store feedback rows (their request ids are checked by the caller). Returns how many."""
+
+    @abstractmethod
+    def online_log(
+        self, *, since: int | None = None, until: int | None = None
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Lists served with `since <= ts < until` (request_id, scenario, experiment, variant,
+        n_items, ts) and the feedback on them (request_id, kind, item_id)."""
 
     # ---- lifecycle ---------------------------------------------------------------------------
 

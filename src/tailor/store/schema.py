@@ -1,4 +1,4 @@
-"""The tables (events, items, users, and the service's api_keys), declared once with SQLAlchemy Core for SQLite and PostgreSQL.
+"""The tables (events, items, users, and the service's api_keys, served lists and feedback), declared once with SQLAlchemy Core for SQLite and PostgreSQL.
 
 Ids use the "C" collation on PostgreSQL so both backends order them by code point, as Python does.
 `events.seq` grows with every insert: it keeps insertion order among events with the same `ts`.
@@ -81,6 +81,36 @@ api_keys = Table(
     Column("digest", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger),
+)
+
+# A list of items the service answered (a recommendation, search, ...): what feedback attributes
+# impressions, clicks and conversions to, by `request_id`.
+served = Table(
+    "served",
+    metadata,
+    Column("request_id", _ID, primary_key=True),
+    Column("scenario", Text, nullable=False),
+    Column("experiment", Text),
+    Column("variant", Text),
+    Column("user_id", _ID),
+    Column("item_ids", _JSON, nullable=False),
+    Column("n_items", Integer, nullable=False),
+    Column("model_version", Text),
+    Column("ts", BigInteger, nullable=False),
+    Index("ix_served_ts", "ts"),
+    Index("ix_served_user", "user_id"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("request_id", _ID, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("item_id", _ID),
+    Column("ts", BigInteger, nullable=False),
+    Column("value", Float),
+    Index("ix_feedback_request", "request_id"),
 )
 
 # Column dtypes of the frames the store returns: text is pandas' "str" (missing is NaN), "json"

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from tailor.errors import InvalidInputError, StoreError
-from tailor.store.base import Store, StoredKey
+from tailor.store.base import Feedback, ServedList, Store, StoredKey
 from tailor.store.frames import bind_columns, rows_to_frame
 from tailor.store.schema import (
     EVENT_DTYPES,
@@ -40,8 +40,10 @@ from tailor.store.schema import (
     USER_DTYPES,
     api_keys,
     events,
+    feedback,
     items,
     metadata,
+    served,
     users,
 )
 from tailor.types import EVENT_COLUMNS, ITEM_COLUMNS, USER_COLUMNS
@@ -170,6 +172,9 @@ class SqlStore(Store):
                 owners = select(events.c.user_id).where(events.c.user_id.in_(chunk)).distinct()
                 existed.update(conn.scalars(owners))
                 conn.execute(delete(events).where(events.c.user_id.in_(chunk)))
+                theirs = select(served.c.request_id).where(served.c.user_id.in_(chunk))
+                conn.execute(delete(feedback).where(feedback.c.request_id.in_(theirs)))
+                conn.execute(delete(served).where(served.c.user_id.in_(chunk)))
                 conn.execute(delete(users).where(users.c.user_id.in_(chunk)))
         return len(existed)
 
@@ -278,6 +283,50 @@ class SqlStore(Store):
         with self._guard("revoke an API key"), self._writing() as conn:
             return conn.execute(stmt).rowcount == 1
 
+    # ---- served lists and feedback -----------------------------------------------------------
+
+    def add_served(self, lists: Sequence[ServedList]) -> None:
+        if not lists:
+            return
+        rows = [{**asdict(s), "n_items": len(s.item_ids)} for s in lists]
+        stmt = self._insert(served).on_conflict_do_nothing(index_elements=["request_id"])
+        with self._guard("remember served lists"), self._writing() as conn:
+            conn.execute(stmt, rows)
+
+    def served_lists(self, request_ids: Sequence[str]) -> dict[str, ServedList]:
+        columns = [served.c[name] for name in _SERVED_FIELDS]
+        found: dict[str, ServedList] = {}
+        with self._reading("read served lists") as conn:
+            for chunk in _chunks(sorted(set(request_ids))):
+                for row in conn.execute(select(*columns).where(served.c.request_id.in_(chunk))):
+                    found[row.request_id] = ServedList(**row._mapping)
+        return found
+
+    def add_feedback(self, rows: Sequence[Feedback]) -> int:
+        if not rows:
+            return 0
+        with self._guard("add feedback"), self._writing() as conn:
+            conn.execute(feedback.insert(), [asdict(row) for row in rows])
+        return len(rows)
+
+    def online_log(
+        self, *, since: int | None = None, until: int | None = None
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        lists = select(*[served.c[name] for name in _LOG_COLUMNS]).order_by(served.c.ts)
+        answers = select(feedback.c.request_id, feedback.c.kind, feedback.c.item_id).join(
+            served, feedback.c.request_id == served.c.request_id
+        )
+        bounds = [served.c.ts >= int(since)] if since is not None else []
+        bounds += [served.c.ts < int(until)] if until is not None else []
+        lists, answers = lists.where(*bounds), answers.where(*bounds)
+        with self._reading("read the online log") as conn:
+            served_rows = conn.execute(lists).all()
+            feedback_rows = conn.execute(answers.order_by(feedback.c.seq)).all()
+        return (
+            pd.DataFrame(served_rows, columns=list(_LOG_COLUMNS)),
+            pd.DataFrame(feedback_rows, columns=["request_id", "kind", "item_id"]),
+        )
+
     # ---- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -309,6 +358,10 @@ class DriverSql:
     @property
     def params(self) -> tuple[Any, ...] | dict[str, Any]:
         return self.values if self.names is None else tuple(self.values[n] for n in self.names)
+
+
+_SERVED_FIELDS = tuple(ServedList.__dataclass_fields__)
+_LOG_COLUMNS = ("request_id", "scenario", "experiment", "variant", "n_items", "ts")
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
