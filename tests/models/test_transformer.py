@@ -119,19 +119,25 @@ SPORT = [
 ]
 
 
-def test_cold_items_get_sensible_scores_from_text() -> None:
-    """Users shop within one theme; a never-bought item scores higher for users of its own theme."""
+def bilingual_shop(never_bought: dict[str, str]) -> tuple[Dataset, SequenceTransformer]:
+    """Users shop skin care (odd users) or sport (even) in a zh/en catalogue, plus items nobody bought."""
     rng = np.random.default_rng(0)
     text = {f"skin{i}": t for i, t in enumerate(SKIN)} | {
         f"sport{i}": t for i, t in enumerate(SPORT)
     }
-    text |= {"cold-skin": "Hydrating night cream 面霜", "cold-sport": "Basketball shoes 篮球鞋"}
     sequences = {}
     for u in range(160):
         theme = "skin" if u % 2 else "sport"
         sequences[f"u{u}"] = [f"{theme}{i}" for i in rng.integers(len(SKIN), size=8)]
-    data = Dataset.from_sequences(sequences, text)
-    model = SequenceTransformer(**(TINY | {"epochs": 15, "max_len": 8})).fit(data)
+    data = Dataset.from_sequences(sequences, text | never_bought)
+    return data, SequenceTransformer(**(TINY | {"epochs": 15, "max_len": 8})).fit(data)
+
+
+def test_cold_items_get_sensible_scores_from_text() -> None:
+    """Users shop within one theme; a never-bought item scores higher for users of its own theme."""
+    data, model = bilingual_shop(
+        {"cold-skin": "Hydrating night cream 面霜", "cold-sport": "Basketball shoes 篮球鞋"}
+    )
     cold = data.item_ids.indices(["cold-skin", "cold-sport"])
     users = data.user_batch(np.arange(data.n_users))
     scores = model._score(users)[:, cold]
@@ -175,26 +181,47 @@ def themed_shop(seed: int = 0) -> tuple[Dataset, np.ndarray]:
     return Dataset.from_sequences(sequences, text), theme
 
 
-def cold_item_ranks(id_dropout: float) -> tuple[float, float]:
-    """Mean rank of each theme's never-bought item for the theme's users, and how often it beats
-    the bought items of other themes."""
+@pytest.fixture(scope="module")
+def themed() -> tuple[Dataset, np.ndarray, SequenceTransformer]:
     data, theme = themed_shop()
-    params = TINY | {"epochs": 15, "max_len": 10, "id_dropout": id_dropout}
-    model = SequenceTransformer(**params).fit(data)
-    scores = model._score(data.user_batch(np.arange(data.n_users)))
-    ranks, beats_unrelated = [], []
+    model = SequenceTransformer(**(TINY | {"epochs": 15, "max_len": 10})).fit(data)
+    return data, theme, model
+
+
+def test_the_model_knows_which_items_had_training_events(themed, tmp_path: Path) -> None:
+    data, _, model = themed
+    never_bought = data.item_ids.indices([f"t{k}-{WARM}" for k in range(len(THEMES))])
+    expected = np.ones(data.n_items, dtype=bool)
+    expected[never_bought] = False
+    np.testing.assert_array_equal(model.trained_items_, expected)
+    model.save(tmp_path / "m")
+    np.testing.assert_array_equal(SequenceTransformer.load(tmp_path / "m").trained_items_, expected)
+
+
+def test_a_never_bought_item_is_recommended_to_users_of_its_theme(themed) -> None:
+    """Its text-tower vector ranks it among its theme's bought items, above every other theme's,
+    and it reaches the top 10 of most of the theme's users."""
+    data, theme, model = themed
+    users = data.user_batch(np.arange(data.n_users))
+    scores = model._score(users)
+    top10 = model.recommend(users, k=10).item_idx
+    ranks, beats_unrelated, in_top10 = [], [], []
     for k in range(len(THEMES)):
         cold = data.item_ids.index(f"t{k}-{WARM}")
         unrelated = [f"t{o}-{i}" for o in range(len(THEMES)) if o != k for i in range(WARM)]
         own = scores[theme == k]
         ranks.append((own > own[:, [cold]]).sum(1))
         beats_unrelated.append(own[:, [cold]] > own[:, data.item_ids.indices(unrelated)])
-    return float(np.mean(np.concatenate(ranks))), float(np.mean(np.concatenate(beats_unrelated)))
+        in_top10.append((top10[theme == k] == cold).any(1))
+    assert np.mean(np.concatenate(beats_unrelated)) > 0.95
+    assert np.mean(np.concatenate(ranks)) < WARM - 1  # not trailing its theme's bought items
+    assert np.mean(np.concatenate(in_top10)) > 0.5
 
 
-def test_id_dropout_makes_never_bought_items_compete_on_text() -> None:
-    rank, beats_unrelated = cold_item_ranks(id_dropout=0.5)
-    rank_without, _ = cold_item_ranks(id_dropout=0.0)
-    assert beats_unrelated > 0.95
-    assert rank < WARM - 1  # among the theme's bought items, not below all of them
-    assert rank < rank_without - 1
+def test_chinese_text_gives_sensible_neighbours_for_a_never_bought_item() -> None:
+    """A bilingual catalogue: the neighbours of a never-bought Chinese item are of its theme."""
+    data, model = bilingual_shop({"新品面霜": "保湿滋润面霜 晚霜"})
+    recs = model.similar_items([data.item_ids.index("新品面霜")], k=len(SKIN) + len(SPORT))
+    neighbours = data.item_ids.ids(recs.item_idx[0])
+    assert all(item.startswith("skin") for item in neighbours[:5])
+    assert recs.scores[0, 4] > recs.scores[0, -1]  # ranked by similarity, not by ties

@@ -21,33 +21,46 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 class ItemTable(nn.Module):
     """Item vectors: a learned id embedding plus a learned projection of a frozen text vector.
 
-    The same table embeds the input events and scores the output (weight tying), so an item
-    with text but no interactions still gets a meaningful vector. In training, each lookup
-    drops the id part with probability `id_dropout` (inputs, targets and negatives alike), so
-    the text path alone must rank well: that is how never-trained items are scored later.
+    The same table embeds the input events and scores the output (weight tying). An item with
+    no training events has no learned id, so it gets its vector from a separate text tower
+    (`text_only`): a projection trained to place an item where its fused vector would be, from
+    its text alone (see `sequence_training.softmax_loss`).
     """
 
-    def __init__(
-        self, n_items: int, dim: int, text: np.ndarray | None, id_dropout: float = 0.0
-    ) -> None:
+    def __init__(self, n_items: int, dim: int, text: np.ndarray | None) -> None:
         super().__init__()
-        self.id_dropout = id_dropout
         self.ids = nn.Embedding(n_items + 1, dim, padding_idx=0)
         self.text_proj: nn.Linear | None = None
+        self.text_tower: nn.Linear | None = None
         if text is not None:
             padded = np.vstack([np.zeros((1, text.shape[1]), np.float32), text.astype(np.float32)])
             self.register_buffer("text", torch.from_numpy(padded), persistent=False)
             self.text_proj = nn.Linear(text.shape[1], dim)
+            self.text_tower = nn.Linear(text.shape[1], dim)
 
     def forward(self, rows: Tensor | None = None) -> Tensor:
-        """Vectors of the given (shifted) rows, any shape; the whole (n_items + 1, dim) table for None."""
+        """Fused vectors of the given (shifted) rows, any shape; the whole (n_items + 1, dim) table for None."""
         ids = self.ids.weight if rows is None else self.ids(rows)
-        if self.training and self.id_dropout > 0:
-            keep = torch.rand(ids.shape[:-1]) >= self.id_dropout
-            ids = ids * keep.unsqueeze(-1)
         if self.text_proj is None:
             return ids
-        return ids + self.text_proj(self.text if rows is None else self.text[rows])
+        return ids + self.text_proj(self._text(rows))
+
+    def text_only(self, rows: Tensor | None = None) -> Tensor:
+        """Text-tower vectors of the given (shifted) rows, or of the whole table for None."""
+        if self.text_tower is None:
+            raise ValueError("this item table has no text")
+        return self.text_tower(self._text(rows))
+
+    def served(self, trained: Tensor) -> Tensor:
+        """The (n_items + 1, dim) table used at request time: fused vectors for the rows in the bool
+        mask `trained` (items with training events), text-tower vectors (zeros without text) for
+        the rest, whose ids never learned anything."""
+        fused = self()
+        untrained = torch.zeros_like(fused) if self.text_tower is None else self.text_only()
+        return torch.where(trained.unsqueeze(1), fused, untrained)
+
+    def _text(self, rows: Tensor | None) -> Tensor:
+        return self.text if rows is None else self.text[rows]
 
 
 class Block(nn.Module):

@@ -40,24 +40,51 @@ def softmax_loss(
     negatives: int | None,
     generator: torch.Generator,
 ) -> Tensor:
-    """Cross-entropy of each target against all candidate rows, or shared uniform negatives among them.
+    """Cross-entropy of each target against all candidate rows, or shared uniform negatives among them,
+    plus the text tower's loss.
 
     Candidates are the items with training events: an item nobody touched would only learn
     "never bought" as a negative, which would then drag down its text (its only signal later).
     With `negatives=None` the softmax runs over every candidate. Otherwise `negatives` candidates
-    drawn uniformly (shared by the batch) compete with the target; a negative equal to the target
-    is masked out. Uniform sampling needs no logQ correction: log q is the same for every item.
+    drawn uniformly (shared by the batch) compete with the target. Uniform sampling needs no logQ
+    correction: log q is the same for every item. A candidate equal to the target is masked out.
     """
-    if negatives is None:
-        logits = torch.full((len(targets), items_net.ids.num_embeddings), float("-inf"))
-        logits[:, candidates] = hidden @ items_net(candidates).T
-        return F.cross_entropy(logits, targets)
-    neg = candidates[torch.randint(len(candidates), (negatives,), generator=generator)]
-    pos_logits = (hidden * items_net(targets)).sum(-1, keepdim=True)
-    neg_logits = hidden @ items_net(neg).T
-    neg_logits = neg_logits.masked_fill(neg.unsqueeze(0) == targets.unsqueeze(1), float("-inf"))
-    logits = torch.cat([pos_logits, neg_logits], dim=1)
-    return F.cross_entropy(logits, torch.zeros(len(targets), dtype=torch.long))
+    if negatives is not None:
+        candidates = candidates[torch.randint(len(candidates), (negatives,), generator=generator)]
+    is_target = candidates.unsqueeze(0) == targets.unsqueeze(1)
+    target_logits = (hidden * items_net(targets)).sum(-1, keepdim=True)
+    other_logits = (hidden @ items_net(candidates).T).masked_fill(is_target, float("-inf"))
+    loss = _target_first_cross_entropy(target_logits, other_logits)
+    if items_net.text_tower is None:
+        return loss
+    text_targets, text_candidates = items_net.text_only(targets), items_net.text_only(candidates)
+    return loss + text_tower_loss(hidden, text_targets, text_candidates, other_logits, is_target)
+
+
+def text_tower_loss(
+    hidden: Tensor,
+    text_targets: Tensor,
+    text_candidates: Tensor,
+    other_logits: Tensor,
+    is_target: Tensor,
+) -> Tensor:
+    """Each target by its text alone, against the other candidates both fused and by their text.
+
+    That is the ranking a never-trained item faces at request time: its text-tower vector among
+    the fused vectors of items with events (and the text vectors of other new items). The user
+    states and fused logits are detached, so only the tower learns here and the fused model
+    trains exactly as without it.
+    """
+    hidden = hidden.detach()
+    target_logits = (hidden * text_targets).sum(-1, keepdim=True)
+    text_logits = (hidden @ text_candidates.T).masked_fill(is_target, float("-inf"))
+    others = torch.cat([other_logits.detach(), text_logits], dim=1)
+    return _target_first_cross_entropy(target_logits, others)
+
+
+def _target_first_cross_entropy(target_logits: Tensor, other_logits: Tensor) -> Tensor:
+    logits = torch.cat([target_logits, other_logits], dim=1)
+    return F.cross_entropy(logits, torch.zeros(len(logits), dtype=torch.long))
 
 
 def length_batches(
@@ -118,15 +145,9 @@ def last_hidden(
 
 @torch.no_grad()
 def validation_ndcg(
-    items_net: ItemTable,
-    encoder: SequenceEncoder,
-    holdout: Holdout,
-    k: int = 10,
-    batch_size: int = 1024,
+    table: Tensor, encoder: SequenceEncoder, holdout: Holdout, k: int = 10, batch_size: int = 1024
 ) -> float:
-    """NDCG@k of the held-out targets, ranking the full catalogue with each user's history masked."""
-    items_net.eval()
-    table = items_net()
+    """NDCG@k of the held-out targets, ranking the full served `table` with each user's history masked."""
     gains = []
     for start in range(0, len(holdout.targets), batch_size):
         rows = slice(start, start + batch_size)

@@ -7,9 +7,11 @@ sensible score from its text. The loss is a softmax cross-entropy over the full 
 over a few thousand shared uniform negatives (the default: far cheaper on CPU), drawn only
 from items with training events.
 
-Cold items (text, no events) are scored by their text vector alone. With `id_dropout > 0`
-training hides the id part of random lookups, so the text path learns to rank on its own and
-cold items compete with bought ones instead of trailing them all.
+Cold items (text, no training events; `trained_items_` is False for them) are served by a
+text tower trained alongside: its loss ranks each training target by its text alone against
+the fused vectors of the other items, so a new item competes with bought ones on the same
+scale. The tower reads the user states without sending gradients back, so it leaves the fused
+model as it would be without it.
 
 By default training runs a fixed number of epochs on all the data (20 was the best epoch of
 an early-stopped run on Beauty's validation targets). With `validation_users > 0` it holds out
@@ -55,9 +57,6 @@ class TransformerParams(Params):
     heads: int = Field(2, ge=1)
     max_len: int = Field(50, ge=2, description="latest events the model reads per user")
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
-    id_dropout: float = Field(
-        0.0, ge=0.0, lt=1.0, description="train-time chance an item is seen by its text alone"
-    )
     loss: Literal["sampled", "full"] = "sampled"
     negatives: int = Field(2048, ge=1, description="shared uniform negatives (sampled softmax)")
     epochs: int = Field(20, ge=1, description="upper bound when early stopping")
@@ -109,23 +108,19 @@ class SequenceTransformer(Recommender):
         rng = np.random.default_rng(p.random_state)
         generator = torch.Generator().manual_seed(p.random_state)
         text = self._item_text_vectors(data) if p.text else None
-        items_net = ItemTable(data.n_items, p.dim, text, p.id_dropout)
+        items_net = ItemTable(data.n_items, p.dim, text)
         self._encoder = SequenceEncoder(
             p.dim, p.max_len, len(data.kinds), p.layers, p.heads, p.dropout
         )
         init_weights(items_net)
         init_weights(self._encoder)
         seqs, kinds, holdout = _training_sequences(data, p.max_len, p.validation_users, rng)
-        trained = torch.from_numpy(np.unique(seqs[seqs > 0]))
+        trained = torch.zeros(data.n_items + 1, dtype=torch.bool)  # row 0 is padding
+        trained[torch.from_numpy(seqs[seqs > 0])] = True
         with _torch_threads(p.threads):
             self._train(items_net, seqs, kinds, trained, holdout, rng, generator)
-        items_net.eval()
-        with torch.no_grad():
-            # Ids never trained hold only their init noise: such items keep their text vector alone.
-            unseen = torch.ones(data.n_items + 1, dtype=torch.bool)
-            unseen[trained] = False
-            items_net.ids.weight[unseen] = 0.0
-            self.item_table_ = items_net().numpy().copy()
+        self.trained_items_ = trained[1:].numpy().copy()
+        self.item_table_ = _served_table(items_net, trained).numpy().copy()
         counts = np.bincount(data.items, minlength=data.n_items)
         self.fallback_scores_ = np.log1p(counts).astype(np.float32)
         self.default_kind_ = int(np.bincount(data.kind_codes).argmax()) if data.n_events else 0
@@ -150,17 +145,18 @@ class SequenceTransformer(Recommender):
         assert self._encoder is not None
         modules = torch.nn.ModuleList([items_net, self._encoder])
         optimizer = torch.optim.AdamW(modules.parameters(), lr=p.lr, weight_decay=p.weight_decay)
-        negatives = None if p.loss == "full" or p.negatives >= len(trained) else p.negatives
+        candidates = trained.nonzero().squeeze(1)
+        negatives = None if p.loss == "full" or p.negatives >= len(candidates) else p.negatives
         best, best_state, since_best = -1.0, None, 0
         self.train_log_: list[dict[str, float]] = []
         for epoch in range(1, p.epochs + 1):
             start = time.perf_counter()
             loss = train_epoch(
-                items_net, self._encoder, optimizer, seqs, kinds, p.batch_size, trained, negatives,
-                rng, generator,
+                items_net, self._encoder, optimizer, seqs, kinds, p.batch_size, candidates,
+                negatives, rng, generator,
             )  # fmt: skip
             ndcg = (
-                validation_ndcg(items_net, self._encoder, holdout)
+                validation_ndcg(_served_table(items_net, trained), self._encoder, holdout)
                 if holdout is not None
                 else float("nan")
             )
@@ -250,6 +246,12 @@ class SequenceTransformer(Recommender):
         )
         self._encoder.load_state_dict(weights)
         self._encoder.eval()
+
+
+@torch.no_grad()
+def _served_table(items_net: ItemTable, trained: torch.Tensor) -> torch.Tensor:
+    items_net.eval()
+    return items_net.served(trained)
 
 
 def _training_sequences(
