@@ -25,6 +25,7 @@ import multiprocessing as mp
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -47,8 +48,9 @@ from tailor.store import open_store
 SCALES = {"full": (100_000, 100_000), "smoke": (10_000, 10_000)}
 SRC = Path(__file__).resolve().parents[1] / "src" / "tailor"
 # Sources whose change invalidates a cached shop (first) or a cached artifact (both).
-SHOP_SOURCES = ("ingest", "store")
-TRAIN_SOURCES = ("data", "models", "rank", "engine", "text", "artifacts.py", "settings.py", "types.py")
+SHOP_SOURCES = ("ingest/synthetic.py", "ingest/shop_sessions.py", "ingest/shop_words.py", "store/schema.py")
+TRAIN_SOURCES = ("ingest", "store", "data", "models", "rank", "engine", "text", "artifacts.py",
+                 "settings.py", "types.py")
 UNLIMITED = {"per_second": 1_000_000, "burst": 1_000_000}
 INGEST_KINDS = ("view", "view", "view", "click", "favorite", "cart", "purchase")
 
@@ -100,21 +102,22 @@ def build(workdir: Path, n_users: int, n_items: int, args: argparse.Namespace) -
         train["model_params"] = json.loads(args.model_params)
     train_key = {**shop_key, "train": train, "evaluate": args.evaluate,
                  "source": _source_hash(SHOP_SOURCES + TRAIN_SOURCES)}  # fmt: skip
-    artifacts_dir = folder / f"artifacts-{_fingerprint(train_key)}"
+    trained_with = _fingerprint({"train": train, "evaluate": args.evaluate})
+    artifacts_dir = folder / f"artifacts-{_fingerprint(train_key)}-{trained_with}"
+    if args.reuse_artifact:  # the newest one trained with these settings, whatever the code then
+        trained = sorted(folder.glob(f"artifacts-*-{trained_with}/CURRENT"),
+                         key=lambda p: p.stat().st_mtime)  # fmt: skip
+        artifacts_dir = trained[-1].parent if trained else artifacts_dir
     config = folder / f"{artifacts_dir.name}.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(_toml({"store_url": f"sqlite:///{folder / 'tailor.db'}",
                              "artifacts_dir": str(artifacts_dir), "train": train}))  # fmt: skip
     settings = load_settings(config)
     start = time.perf_counter()
-    shop = generate_shop(n_users, n_items, days=args.days, seed=args.seed)
     built = False
     with Engine(settings) as engine:
         if not (folder / "stored").exists():
-            print(f"storing the shop: {len(shop.events):,} events", flush=True)
-            engine.put_items(shop.items)
-            engine.put_users(shop.users)
-            engine.ingest_events(shop.events)
+            _store_shop(engine, n_users, n_items, args)
             (folder / "stored").write_text(json.dumps(shop_key))
             built = True
         if (artifacts_dir / "CURRENT").exists():
@@ -123,15 +126,25 @@ def build(workdir: Path, n_users: int, n_items: int, args: argparse.Namespace) -
             print(f"training {settings.train.models} ...", flush=True)
             manifest = engine.train(_progress, evaluate=args.evaluate).model_dump()
             built = True
+        ids = {"users": engine.store.users()["user_id"].astype(str).tolist(),
+               "items": engine.store.items()["item_id"].astype(str).tolist()}  # fmt: skip
     return Build(
         folder=folder,
         store_file=folder / "tailor.db",
         artifacts_dir=artifacts_dir,
-        user_ids=shop.users["user_id"].tolist(),
-        item_ids=shop.items["item_id"].tolist(),
+        user_ids=ids["users"],
+        item_ids=ids["items"],
         manifest=manifest,
         build_seconds=round(time.perf_counter() - start, 1) if built else None,
     )
+
+
+def _store_shop(engine: Engine, n_users: int, n_items: int, args: argparse.Namespace) -> None:
+    shop = generate_shop(n_users, n_items, days=args.days, seed=args.seed)
+    print(f"storing the shop: {len(shop.events):,} events", flush=True)
+    engine.put_items(shop.items)
+    engine.put_users(shop.users)
+    engine.ingest_events(shop.events)
 
 
 def _progress(step: str, done: int, total: int | None) -> None:
@@ -151,6 +164,8 @@ def prepare_run(built: Build, run_dir: Path) -> tuple[Path, dict[str, str]]:
     """A fresh copy of the store (the load writes events into it), its config and two keys."""
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
+    with sqlite3.connect(built.store_file) as cached:  # the copy must hold what the WAL holds
+        cached.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     shutil.copyfile(built.store_file, run_dir / "tailor.db")
     config = run_dir / "tailor.toml"
     config.write_text(_toml({
@@ -322,6 +337,9 @@ def main() -> None:
     parser.add_argument("--models", help="comma-separated train.models (default: the configured ones)")
     parser.add_argument("--model-params", help="JSON train.model_params")
     parser.add_argument("--evaluate", action="store_true", help="also evaluate on the time holdout when training")
+    parser.add_argument("--reuse-artifact", action="store_true",
+                        help="serve the newest artifact trained on this shop with these settings even if "
+                             "the training code changed since (the protocol says so)")
     parser.add_argument("--workdir", type=Path, default=Path("var/bench-serving"), help="cached builds and runs")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--concurrency", type=int, default=16, help="connections of the read load")
@@ -368,6 +386,7 @@ def main() -> None:
         "data_fingerprint": manifest["data_fingerprint"],
         "seed": args.seed,
         "model_version": manifest["version"],
+        "artifact": built.artifacts_dir.name + (" (--reuse-artifact)" if args.reuse_artifact else ""),
         "models": manifest["models"],
         "skipped_models": manifest["skipped"],
         "train_seconds": manifest["train_seconds"],
