@@ -23,6 +23,7 @@ TINY = {
     "batch_size": 64,
     "lr": 5e-3,
     "threads": 1,
+    "validation_users": 0,
 }
 
 
@@ -46,7 +47,7 @@ def markov_sequences(
 def chain() -> tuple[Dataset, np.ndarray, SequenceTransformer]:
     sequences, successor = markov_sequences()
     data = Dataset.from_sequences(sequences, {f"i{i}": "" for i in range(N_ITEMS)})  # idx == i
-    model = SequenceTransformer(text=False, validation_users=100, **TINY).fit(data)
+    model = SequenceTransformer(text=False, **(TINY | {"validation_users": 100})).fit(data)
     return data, successor, model
 
 

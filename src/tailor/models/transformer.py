@@ -13,9 +13,10 @@ the fused vectors of the other items, so a new item competes with bought ones on
 scale. The tower reads the user states without sending gradients back, so it leaves the fused
 model as it would be without it.
 
-By default training runs a fixed number of epochs on all the data (20 was the best epoch of
-an early-stopped run on Beauty's validation targets). With `validation_users > 0` it holds out
-the last event of that many users and stops early on their NDCG@10.
+Training holds out the last event of `validation_users` random users (with at least three
+events), scores their NDCG@10 over the full catalogue after every epoch, stops after `patience`
+epochs without a better one and keeps the best epoch's weights. With `validation_users=0` it
+runs exactly `epochs` epochs on all the data.
 
 At request time the model encodes the user's latest `max_len` events from the `UserBatch`, so
 a new event changes the recommendations without a refit. A user with no history gets the
@@ -59,7 +60,7 @@ class TransformerParams(Params):
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
     loss: Literal["sampled", "full"] = "sampled"
     negatives: int = Field(2048, ge=1, description="shared uniform negatives (sampled softmax)")
-    epochs: int = Field(20, ge=1, description="upper bound when early stopping")
+    epochs: int = Field(40, ge=1, description="most epochs; all of them with validation_users=0")
     patience: int = Field(5, ge=1, description="epochs without a better validation NDCG@10")
     batch_size: int = Field(256, ge=1)
     lr: float = Field(2e-3, gt=0)
@@ -67,7 +68,9 @@ class TransformerParams(Params):
     text: bool = True
     text_encoder: str = DEFAULT_ENCODER
     text_cache_dir: str | None = None
-    validation_users: int = Field(0, ge=0, description="> 0: hold out and early-stop")
+    validation_users: int = Field(
+        2048, ge=0, description="users whose last event is held out for early stopping; 0: none"
+    )
     threads: int = Field(1, ge=1, description="torch threads in fit; 1 is faster on busy cores")
     random_state: int = 42
 
