@@ -22,6 +22,7 @@ demo: install
 # PostgreSQL is started if installed but stopped; when it is reachable its contract tests are required to run.
 test: install
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-browser.sh
 	TAILOR_REQUIRE_POSTGRES=$$(pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo 1 || echo 0) \
 		$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -44,7 +44,9 @@ def daily_bars(
             {"type": "bar", "name": (names or {}).get(label, label), "x": x, "y": values}
             for label, values in daily.series.items()
         ],
-        "layout": _layout(title, "", y_title, barmode="stack"),
+        # Numeric dates: plotly's month names would be English on a Chinese page.
+        "layout": _layout(title, "", y_title, barmode="stack")
+        | {"xaxis": {"tickformat": "%m-%d", "type": "date"}},
     }
 
 

@@ -53,6 +53,13 @@ class Page:
     def kind_names(self) -> dict[str, str]:
         return {kind: self.t(f"kind_{kind}") for kind in EVENT_KINDS}
 
+    def channel_names(self) -> dict[str, str]:
+        return {
+            key.removeprefix("channel_"): value
+            for key, value in self.t.entries.items()
+            if key.startswith("channel_")
+        }
+
     def titles(self, item_ids: Sequence[str]) -> dict[str, str]:
         ids = sorted({i for i in item_ids if isinstance(i, str)})
         if not ids:
@@ -297,7 +304,7 @@ def health(page: Page) -> dict[str, Any]:
         "by_channel": stats.by_column("channel"),
         "by_kind": stats.by_column("kind"),
         "channel_chart": charts.daily_bars(
-            channels, t("chart_events_by_channel"), t("axis_events")
+            channels, t("chart_events_by_channel"), t("axis_events"), page.channel_names()
         ),
         "integrity": page.engine.store.check_integrity(),
         "store_url": _safe_url(page.engine.store.url),

@@ -1,0 +1,239 @@
+"""Console pages through the app (TestClient): access, both languages, and what each page shows."""
+
+from __future__ import annotations
+
+import re
+import time
+from html import unescape
+
+import pytest
+from conftest import add_key, fill_and_train, shop_settings, sign_in
+from console_words import leftovers, visible_text
+from fastapi.testclient import TestClient
+
+from tailor.console.capabilities import capability
+from tailor.console.i18n import LANG_COOKIE, Words
+from tailor.console.session import SESSION_COOKIE
+from tailor.engine import Engine
+from tailor.service import create_app
+from tailor.settings import Role
+
+PAGES = {
+    "overview": "/console",
+    "models": "/console/models",
+    "users": "/console/users/u1",
+    "items": "/console/items/i10",
+    "push": "/console/push",
+    "experiments": "/console/experiments",
+    "health": "/console/health",
+}
+PAGE_SECONDS = 1.0
+
+
+@pytest.fixture
+def anonymous(settings):
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        yield client
+
+
+def in_language(client: TestClient, lang: str) -> TestClient:
+    client.cookies.set(LANG_COOKIE, lang, path="/console")
+    return client
+
+
+def cells(html: str, table_id: str, column: int) -> list[str]:
+    """The text of one column of a table inside the element with `table_id`."""
+    section = html.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section, re.DOTALL)
+    texts = []
+    for row in rows:
+        tds = re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)
+        if len(tds) > column:
+            texts.append(unescape(re.sub(r"<[^>]+>", "", tds[column])).strip())
+    return texts
+
+
+@pytest.mark.parametrize("path", [*PAGES.values(), "/console/users", "/console/items?q=i1"])
+def test_every_page_redirects_to_sign_in_without_a_session(anonymous, path):
+    answer = anonymous.get(path)
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/console/sign-in?next=/console")
+    anonymous.cookies.set(SESSION_COOKIE, "abc123def456.9999999999.00", path="/console")
+    assert anonymous.get(path).status_code == 303
+
+
+def test_sign_in_page_explains_how_to_get_a_key(anonymous):
+    page = anonymous.get("/console/sign-in", headers={"accept-language": "zh-CN,zh;q=0.9"})
+    assert page.status_code == 200
+    assert "管理员 API 密钥" in page.text and "tailor keys create --role admin" in page.text
+
+
+@pytest.mark.parametrize("role", [None, Role.read, Role.ingest])
+def test_sign_in_refuses_unknown_and_non_admin_keys(anonymous, settings, role):
+    key = add_key(settings, role) if role else "tlr_000000000000_" + "x" * 43
+    answer = sign_in(anonymous, key)
+    assert answer.status_code == 401
+    assert SESSION_COOKIE not in answer.cookies
+    words = Words("en")
+    expected = words("sign_in_not_admin") if role else words("sign_in_unknown_key")
+    assert expected in unescape(answer.text)
+
+
+def test_sign_in_sets_a_signed_http_only_cookie_without_the_key(anonymous, admin_key):
+    answer = sign_in(anonymous, admin_key)
+    assert answer.status_code == 303 and answer.headers["location"] == "/console"
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
+    assert admin_key.split("_", 2)[2] not in cookie
+    assert anonymous.get("/console").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["https://elsewhere.example/", "//elsewhere.example", "/docs"])
+def test_sign_in_only_returns_to_console_pages(anonymous, admin_key, target):
+    answer = anonymous.post("/console/sign-in", data={"key": admin_key, "next": target})
+    assert answer.headers["location"] == "/console"
+
+
+def test_sign_out_ends_the_session(client):
+    assert client.get("/console").status_code == 200
+    answer = client.post("/console/sign-out")
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/sign-in"
+    assert client.get("/console").status_code == 303
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_speaks_one_language_and_loads_within_a_second(client, lang, name):
+    in_language(client, lang)
+    start = time.perf_counter()
+    page = client.get(PAGES[name])
+    seconds = time.perf_counter() - start
+    assert page.status_code == 200
+    assert f'<html lang="{"zh-CN" if lang == "zh" else "en"}">' in page.text
+    words = Words(lang)
+    assert f"<h1>{words('nav_' + name)}</h1>" in page.text or name in ("users", "items")
+    assert leftovers(visible_text(page.text), lang) == []
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    assert seconds <= PAGE_SECONDS, f"{PAGES[name]} took {seconds:.2f} s"
+
+
+def test_the_language_switch_keeps_the_page(client):
+    answer = client.get("/console/lang/zh?next=/console/users/u1")
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/users/u1"
+    assert "用户 u1" in client.get("/console/users/u1").text
+    client.get("/console/lang/en?next=/console/users/u1")
+    assert "User u1" in client.get("/console/users/u1").text
+
+
+def test_overview_counts_what_the_store_holds(client, engine):
+    page = client.get("/console").text
+    counts = engine.store.counts()
+    for name in ("events", "users", "items"):
+        shown = re.search(rf'id="count-{name}">([\d,]+)<', page).group(1)
+        assert int(shown.replace(",", "")) == counts[name]
+    assert engine.version in page and 'data-figure="events-per-day-data"' in page
+
+
+def test_models_page_lists_the_current_metrics(client, engine):
+    page = client.get("/console/models").text
+    blend = engine.manifest.metrics["blend"]
+    assert f"{blend['ndcg_at_10']:.4f}" in page and "NDCG@10" in page
+    assert engine.version in cells(page, "versions-table", 0)[0]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_user_page_shows_the_engine_recommendations_and_their_reasons(client, engine, lang):
+    page = in_language(client, lang).get("/console/users/u1").text
+    expected = engine.recommend("u1", 10, lang=lang)
+    assert cells(page, "user-recommendations", 1)[: len(expected)] == [r.item_id for r in expected]
+    assert cells(page, "user-recommendations", 3)[: len(expected)] == [r.reason for r in expected]
+    timeline = engine.store.recent_events("u1", 50)
+    assert len(cells(page, "user-timeline", 0)) == len(timeline)
+
+
+def test_item_page_shows_similar_items_and_audience(client, engine):
+    page = client.get("/console/items/i10").text
+    expected = [r.item_id for r in engine.similar_items("i10", 10)]
+    assert cells(page, "similar-items", 1) == expected
+    assert 'data-figure="item-events-data"' in page
+
+
+def test_searching_goes_to_an_exact_match_or_lists_matches(client):
+    assert client.get("/console/users?q=u1").headers["location"] == "/console/users/u1"
+    listed = client.get("/console/users?q=u").text
+    assert '<a href="/console/users/u10">u10</a>' in listed
+    assert client.get("/console/items?q=i10").headers["location"] == "/console/items/i10"
+    assert "/console/items/" in client.get("/console/items?q=%E9%9D%A2%E9%9C%9C").text  # 面霜
+    assert Words("en")("no_user_matches", query="zz") in unescape(
+        client.get("/console/users?q=zz").text
+    )
+
+
+def test_unknown_user_and_item_are_404_with_a_message(client):
+    user = client.get("/console/users/nobody")
+    assert user.status_code == 404 and "There is no user nobody" in user.text
+    item = client.get("/console/items/nothing")
+    assert item.status_code == 404 and "There is no item nothing" in item.text
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "key"),
+    [
+        ("purchase", "/console/users/u1", "purchase_not_landed"),
+        ("profile", "/console/users/u1", "profile_not_landed"),
+        ("push_plan", "/console/push", "push_not_landed"),
+        ("experiments", "/console/experiments", "experiments_not_landed"),
+        ("bought_together", "/console/items/i10", "bought_together_not_landed"),
+        ("audience", "/console/items/i10", "audience_not_landed"),
+    ],
+)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_capability_not_landed_is_said_plainly(client, engine, name, path, key, lang):
+    notice = Words(lang)(key)
+    page = unescape(in_language(client, lang).get(path).text)
+    assert (notice in page) == (capability(engine, name) is None)
+
+
+def test_a_capability_lights_up_once_the_engine_has_it(client, monkeypatch):
+    def purchase_probability(self, user_id):
+        return {"user_id": user_id, "p_buy_7_days": 0.4321}
+
+    monkeypatch.setattr(Engine, "purchase_probability", purchase_probability, raising=False)
+    page = unescape(client.get("/console/users/u1").text)
+    assert "0.4321" in page and Words("en")("purchase_not_landed") not in page
+
+
+def test_data_health_shows_schema_volume_and_what_is_not_kept(client, engine):
+    page = unescape(client.get("/console/health").text)
+    assert Words("en")("rejected_not_kept") in page
+    assert Words("en")("duplicates_not_kept") in page
+    assert "<code>event_id</code>" in page and "integrity-ok" in page
+    n_events = engine.store.counts()["events"]
+    assert f"{n_events:,}" in page
+
+
+def test_plotly_is_served_from_the_package(anonymous):
+    js = anonymous.get("/console/static/plotly.min.js?v=1")
+    assert js.status_code == 200 and len(js.content) > 1_000_000
+    assert "immutable" in js.headers["cache-control"]
+    assert anonymous.get("/console/static/console.js").status_code == 200
+    assert anonymous.get("/console/static/secrets.txt").status_code == 404
+
+
+@pytest.mark.postgres
+def test_pages_render_from_postgresql(postgres_url, tmp_path):
+    settings = shop_settings(tmp_path, postgres_url)
+    fill_and_train(settings)
+    key = add_key(settings)
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        sign_in(client, key)
+        for lang in ("en", "zh"):
+            in_language(client, lang)
+            for path in PAGES.values():
+                page = client.get(path)
+                assert page.status_code == 200, path
+                assert leftovers(visible_text(page.text), lang) == []
+        with Engine(settings) as engine:
+            counts = engine.store.counts()
+        overview = client.get("/console").text
+        assert f'id="count-events">{counts["events"]:,}<' in overview
