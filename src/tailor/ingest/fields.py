@@ -11,10 +11,12 @@ as strings are parsed. The HTTP path leaves it off, so a string price is a wrong
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,6 +28,8 @@ from tailor.types import CATEGORY_SEPARATOR
 # while 1e11 ms is March 1973, so shop data is never ambiguous.
 SECONDS_BELOW = 1e11
 MAX_TS_MS = 7_258_118_400_000  # 2200-01-01T00:00:00Z: later values are almost surely wrong units
+NUL = "\x00"  # PostgreSQL's text and jsonb cannot hold it
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # NUL as JSON writes it, not text "\\u0000"
 _INT64_LIMIT = 2**63  # Python ints beyond int64 stay Python objects
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
@@ -142,18 +146,24 @@ def id_column(
     missing = _blank(col)
     required_mask = np.broadcast_to(np.asarray(required, dtype=bool), missing.shape)
     problems.add(missing & required_mask, field, required_reason)
-    out = _stringify(col.mask(missing), field, problems, allow_int=True)
-    too_long = (out.str.len() > max_length).fillna(False).to_numpy(dtype=bool)
-    problems.add(too_long, field, f"longer than {max_length} characters")
-    return out.mask(too_long)
+    return _storable_text(
+        _stringify(col.mask(missing), field, problems, allow_int=True), field, problems, max_length
+    )
 
 
 def text_column(col: pd.Series, field: str, problems: Problems, *, max_length: int) -> pd.Series:
     """Free text: a string of at most `max_length` characters; empty means missing."""
     out = _stringify(col.mask(_blank(col)), field, problems, allow_int=False)
+    return _storable_text(out, field, problems, max_length)
+
+
+def _storable_text(out: pd.Series, field: str, problems: Problems, max_length: int) -> pd.Series:
+    """At most `max_length` characters and no NUL character, which PostgreSQL cannot store."""
     too_long = (out.str.len() > max_length).fillna(False).to_numpy(dtype=bool)
     problems.add(too_long, field, f"longer than {max_length} characters")
-    return out.mask(too_long)
+    has_nul = out.str.contains(NUL, regex=False).fillna(False).to_numpy(dtype=bool)
+    problems.add(has_nul & ~too_long, field, "holds a NUL character (U+0000)")
+    return out.mask(too_long | has_nul)
 
 
 def choice_column(
@@ -318,7 +328,9 @@ def _as_tags(value: Any, parse_strings: bool) -> list[str] | None:
     if parse_strings and isinstance(value, str):
         text = value.strip()
         value = json.loads(text) if text.startswith("[") else [t.strip() for t in text.split("|")]
-    if isinstance(value, (list, tuple, np.ndarray)) and all(isinstance(t, str) for t in value):
+    if isinstance(value, (list, tuple, np.ndarray)) and all(
+        isinstance(t, str) and NUL not in t for t in value
+    ):
         return [t for t in value if t]
     return None
 
@@ -337,7 +349,7 @@ def tags_column(
     present = ~_blank(col)
     tags = col.astype(object).map(convert)
     bad = present & tags.isna().to_numpy()
-    problems.add(bad, field, "must be a list of strings")
+    problems.add(bad, field, "must be a list of strings (without NUL characters)")
     return tags.map(lambda t: t if isinstance(t, list) else [])
 
 
@@ -350,7 +362,7 @@ def mapping_column(
         if parse_strings and isinstance(value, str):
             try:
                 value = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return None
         if isinstance(value, dict) and all(isinstance(k, str) for k in value):
             return value
@@ -359,7 +371,23 @@ def mapping_column(
     present = ~_blank(col)
     out = col.astype(object).map(convert)
     problems.add(present & out.isna().to_numpy(), field, "must be a JSON object with string keys")
-    return out.map(lambda d: d if isinstance(d, dict) else {})
+    unwritable = out.map(lambda d: d is not None and not _writable_json(d)).to_numpy(dtype=bool)
+    problems.add(
+        unwritable,
+        field,
+        "cannot be stored as JSON: nested over 250 levels, a NUL character or a non-JSON value",
+    )
+    return out.mask(unwritable).map(lambda d: d if isinstance(d, dict) else {})
+
+
+def _writable_json(value: dict[str, Any]) -> bool:
+    """Whether the store can write it: orjson, which the store uses, stops at 254 levels of
+    nesting, and PostgreSQL's jsonb refuses the NUL character."""
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+    except orjson.JSONEncodeError:
+        return False
+    return _ESCAPED_NUL.search(text) is None
 
 
 def category_column(

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tailor.ingest.fields import MAX_TS_MS, SECONDS_BELOW
+from tailor.ingest.fields import MAX_TS_MS, NUL, SECONDS_BELOW
 from tailor.settings import IngestSettings
 from tailor.types import EVENT_COLUMNS, ITEMLESS_KINDS
 
@@ -100,8 +100,8 @@ def _text(value: Any, limit: int, *, ints: bool = False, required: bool = False)
         text = str(value)
     else:
         raise _NotPlain
-    if (required and not text) or len(text) > limit:
-        raise _NotPlain
+    if (required and not text) or len(text) > limit or NUL in text:
+        raise _NotPlain  # the full checks name the problem
     return text or None
 
 

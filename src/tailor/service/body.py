@@ -1,12 +1,30 @@
-"""Parsing a JSON body of one object or an array of objects, with orjson and no per-row models."""
+"""Parsing a JSON body of one object or an array of objects, with orjson and no per-row models;
+and refusing a write none of whose rows is valid."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import math
+from typing import Any, Protocol
 
 import orjson
 
 from tailor.errors import InvalidInputError
+
+
+class RowsResult(Protocol):
+    """An ingest or write result: how many rows were kept and which were rejected."""
+
+    @property
+    def rejected(self) -> list[Any]: ...
+
+
+class RejectedRowsError(InvalidInputError):
+    """Every row of a write was invalid; `details` lists each row's field and reason."""
+
+    def __init__(self, message: str, field: str | None, rejected: list[Any]) -> None:
+        super().__init__(message, field=field)
+        self.details = {"rejected": [vars(r) for r in rejected]}
 
 
 def parse_rows(body: bytes, max_rows: int, noun: str) -> list[dict[str, Any]]:
@@ -14,6 +32,13 @@ def parse_rows(body: bytes, max_rows: int, noun: str) -> list[dict[str, Any]]:
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        field = _non_finite_field(body)
+        if field is not None:
+            raise InvalidInputError(
+                f"{field}: NaN and infinity are not numbers JSON can carry: send a finite number "
+                "or null",
+                field=field,
+            ) from None
         raise InvalidInputError(
             f"the request body is not valid JSON: {exc}", field="body"
         ) from None
@@ -29,3 +54,41 @@ def parse_rows(body: bytes, max_rows: int, noun: str) -> list[dict[str, Any]]:
         if not isinstance(row, dict):
             raise InvalidInputError(f"row {position} is not a JSON object", field="body")
     return rows
+
+
+def refuse_if_nothing_valid(result: RowsResult, stored: int) -> None:
+    """422 naming the first rejected field when rows were rejected and none was `stored` (or was
+    a duplicate); a batch with some valid rows is stored and answered 200, its rejections listed."""
+    if not result.rejected or stored:
+        return
+    first = result.rejected[0]
+    rows = len({r.row for r in result.rejected})
+    raise RejectedRowsError(
+        f"no valid row ({rows:,} rejected); first: row {first.row}, {first.field}: {first.reason}",
+        first.field,
+        result.rejected,
+    )
+
+
+def _non_finite_field(body: bytes) -> str | None:
+    """The row field holding NaN, Infinity or a number too big for a double, if that is what
+    broke the parse (Python's parser reads them; orjson, rightly, does not)."""
+    try:
+        parsed = json.loads(body, parse_constant=float)
+        rows = parsed if isinstance(parsed, list) else [parsed]
+        for row in rows:
+            if isinstance(row, dict):
+                for key, value in row.items():
+                    if _holds_non_finite(value):
+                        return key
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
+def _holds_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        value = list(value.values())
+    return isinstance(value, list) and any(_holds_non_finite(v) for v in value)

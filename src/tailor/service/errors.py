@@ -15,15 +15,21 @@ from tailor.errors import TailorError
 log = logging.getLogger(__name__)
 
 
-def error_response(status: int, error: str, message: str, field: str | None = None) -> Response:
-    body = {"error": error, "message": message, "field": field}
+def error_response(
+    status: int, error: str, message: str, field: str | None = None, **details: object
+) -> Response:
+    body = {"error": error, "message": message, "field": field, **details}
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
 async def _tailor_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TailorError)
     return error_response(
-        exc.status_code, type(exc).__name__, exc.message, getattr(exc, "field", None)
+        exc.status_code,
+        type(exc).__name__,
+        exc.message,
+        getattr(exc, "field", None),
+        **getattr(exc, "details", {}),
     )
 
 

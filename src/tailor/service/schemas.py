@@ -154,6 +154,9 @@ class ErrorOut(BaseModel):
     error: str = Field(description="the condition, e.g. UnknownItemError")
     message: str
     field: str | None = None
+    rejected: list[RejectedRowOut] | None = Field(
+        None, description="on a write none of whose rows was valid: each row's field and reason"
+    )
 
 
 def batch_body_schema(row: type[BaseModel], max_rows: int) -> dict[str, Any]:

@@ -3,7 +3,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tailor.service.auth import requires
-from tailor.service.body import parse_rows
+from tailor.service.body import parse_rows, refuse_if_nothing_valid
 from tailor.service.routes import EngineDep, json_response
 from tailor.service.schemas import ErrorOut, EventIn, IngestOut, batch_body_schema
 from tailor.settings import Role, Settings
@@ -27,6 +27,7 @@ def router(settings: Settings) -> APIRouter:
         rows = parse_rows(await request.body(), max_rows, "event")
         result = await run_in_threadpool(engine.ingest_events, rows)
         request.app.state.metrics.events_ingested.inc(result.accepted)
+        refuse_if_nothing_valid(result, result.accepted + result.duplicates)
         return json_response(result)
 
     return api

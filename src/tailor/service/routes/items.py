@@ -1,11 +1,11 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tailor.service.auth import requires
-from tailor.service.body import parse_rows
+from tailor.service.body import parse_rows, refuse_if_nothing_valid
 from tailor.service.routes import EngineDep, json_response
 from tailor.service.schemas import (
     DeletedOut,
@@ -22,6 +22,7 @@ def router(settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/v1/items", tags=["items"])
     max_rows = settings.service.max_batch_events
     K = Annotated[int, Query(ge=1, le=settings.service.max_k, description="how many items")]
+    ItemId = Annotated[str, Path(max_length=settings.ingest.max_id_length)]
 
     @api.put(
         "",
@@ -35,7 +36,9 @@ def router(settings: Settings) -> APIRouter:
         """Hidden and sold-out items stop being recommended at once; other changes reach the
         models at the next training."""
         rows = parse_rows(await request.body(), max_rows, "item")
-        return json_response(await run_in_threadpool(engine.put_items, rows))
+        result = await run_in_threadpool(engine.put_items, rows)
+        refuse_if_nothing_valid(result, result.written)
+        return json_response(result)
 
     @api.delete(
         "/{item_id}",
@@ -43,7 +46,7 @@ def router(settings: Settings) -> APIRouter:
         summary="Delete an item",
         dependencies=[requires(Role.admin)],
     )
-    def delete_item(item_id: str, engine: EngineDep) -> DeletedOut:
+    def delete_item(item_id: ItemId, engine: EngineDep) -> DeletedOut:
         """The item stops being recommended at once; its past events stay as history."""
         return DeletedOut(deleted=engine.delete_items([item_id]))
 
@@ -54,7 +57,7 @@ def router(settings: Settings) -> APIRouter:
         summary="Items similar to an item",
         dependencies=[requires(Role.read)],
     )
-    def similar(item_id: str, engine: EngineDep, k: K = 10) -> RecommendationsOut:
+    def similar(item_id: ItemId, engine: EngineDep, k: K = 10) -> RecommendationsOut:
         items = engine.similar_items(item_id, k)
         return RecommendationsOut(model_version=engine.version, items=items)
 

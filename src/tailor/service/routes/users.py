@@ -1,12 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tailor.rank.explain import language
 from tailor.service.auth import requires
-from tailor.service.body import parse_rows
+from tailor.service.body import parse_rows, refuse_if_nothing_valid
 from tailor.service.routes import EngineDep, json_response, split_ids
 from tailor.service.schemas import (
     DeletedOut,
@@ -24,6 +24,7 @@ def router(settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/v1/users", tags=["users"])
     max_rows = settings.service.max_batch_events
     K = Annotated[int, Query(ge=1, le=settings.service.max_k, description="how many items")]
+    UserId = Annotated[str, Path(max_length=settings.ingest.max_id_length)]
 
     @api.put(
         "",
@@ -35,7 +36,9 @@ def router(settings: Settings) -> APIRouter:
     )
     async def put_users(request: Request, engine: EngineDep) -> Response:
         rows = parse_rows(await request.body(), max_rows, "user")
-        return json_response(await run_in_threadpool(engine.put_users, rows))
+        result = await run_in_threadpool(engine.put_users, rows)
+        refuse_if_nothing_valid(result, result.written)
+        return json_response(result)
 
     @api.delete(
         "/{user_id}",
@@ -43,7 +46,7 @@ def router(settings: Settings) -> APIRouter:
         summary="Delete a user and all their events",
         dependencies=[requires(Role.admin)],
     )
-    def delete_user(user_id: str, engine: EngineDep) -> DeletedOut:
+    def delete_user(user_id: UserId, engine: EngineDep) -> DeletedOut:
         return DeletedOut(deleted=engine.delete_users([user_id]))
 
     @api.get(
@@ -54,7 +57,7 @@ def router(settings: Settings) -> APIRouter:
         dependencies=[requires(Role.read)],
     )
     def recommendations(
-        user_id: str,
+        user_id: UserId,
         engine: EngineDep,
         k: K = 10,
         exclude: Annotated[
