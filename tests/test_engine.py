@@ -78,7 +78,8 @@ def popular_fallback(engine: Engine, recs: list) -> bool:
 def test_train_publishes_an_evaluated_version(engine):
     manifest = engine.manifest
     assert current_version(engine.settings.artifacts_dir) == manifest.version == engine.version
-    assert set(manifest.metrics) == {*MODELS, "blend"}
+    assert set(manifest.metrics) == {*MODELS, "blend", "ranker"}
+    assert manifest.ranker is not None and manifest.ranker["sources"] == MODELS
     assert manifest.models == MODELS
     assert all(0.0 <= m["recall_at_10"] <= 1.0 for m in manifest.metrics.values())
     assert manifest.evaluation["n_test_users"] > 0
@@ -287,7 +288,8 @@ def test_a_model_that_cannot_handle_the_data_is_skipped_with_its_reason(tmp_path
         fill(engine)
         manifest = engine.train()
         assert manifest.models == ["popular"] and "max_items" in manifest.skipped["ease"]
-        assert set(manifest.metrics) == {"popular", "blend"}
+        assert set(manifest.metrics) == {"popular", "blend", "ranker"}
+        assert manifest.ranker is not None and manifest.ranker["sources"] == ["popular"]
         assert engine.recommend(active_user(engine), 3)
     with (
         make_engine(tmp_path, ["ease"], model_params=too_small) as engine,
@@ -336,8 +338,13 @@ def test_purchased_and_seen_exclusions_are_rules(engine):
 def test_catalogue_filters_hold_on_recommendations(engine):
     items = engine.store.items().set_index("item_id")
     user = active_user(engine)
-    brand = items.loc[engine.recommend(user, 1)[0].item_id, "brand"]
     cheap = float(items["price"].median())
+    has_cheap = set(items.loc[items["price"] <= cheap, "brand"])
+    brand = next(
+        b
+        for b in (items.loc[r.item_id, "brand"] for r in engine.recommend(user, 10))
+        if b in has_cheap
+    )  # a brand the user is shown that has a cheap item
     recs = engine.recommend(user, 10, rules={"brands": (brand,), "price_max": cheap})
     assert recs and all(
         items.loc[r.item_id, "brand"] == brand and items.loc[r.item_id, "price"] <= cheap
@@ -368,11 +375,45 @@ def test_per_category_cap_and_mmr_through_the_engine(engine):
         tops = pd.Series([items.loc[r.item_id, "category"].split("/")[0] for r in recs])
         return int(tops.value_counts().max())
 
-    plain = engine.recommend(user, 8, rules={"diversity": "none"})
-    capped = engine.recommend(user, 8, rules={"diversity": "cap", "category_cap": 2})
-    assert most_in_one_top(plain) > 2 and len(capped) == 8 and most_in_one_top(capped) <= 2
-    diverse = engine.recommend(user, 8, rules={"diversity": "mmr", "mmr_lambda": 0.3})
+    plain = engine.recommend(user, 12, rules={"diversity": "none"})
+    capped = engine.recommend(user, 12, rules={"diversity": "cap", "category_cap": 3})
+    assert most_in_one_top(plain) > 3 and len(capped) == 12 and most_in_one_top(capped) <= 3
+    diverse = engine.recommend(user, 12, rules={"diversity": "mmr", "mmr_lambda": 0.3})
     leaves = [len({items.loc[r.item_id, "category"] for r in recs}) for recs in (plain, diverse)]
     assert leaves[1] > leaves[0]  # category one-hots: this engine has no ALS factors
     with pytest.raises(InvalidInputError, match="category_cap"):
         engine.recommend(user, 8, rules={"category_cap": 0})
+
+
+def test_the_ranker_orders_the_candidates_and_says_why(engine):
+    ranker = engine._serving.two_stage
+    assert ranker is not None and list(ranker.sources) == MODELS
+    recs = engine.recommend(active_user(engine), 10)
+    assert len(recs) == 10
+    scores = [r.score for r in recs]
+    assert max(scores) <= 1.0 and min(scores) > 0  # exp(ranker score - the user's best)
+    for r in recs:
+        assert r.source in r.contributions.models  # the source that ranked it highest
+        assert r.contributions.models[r.source].rank == min(
+            m.rank for m in r.contributions.models.values()
+        )
+        assert len(r.contributions.features) == 3
+        assert set(r.contributions.features) <= set(ranker.ranker.names)
+
+
+def test_without_a_ranker_the_models_are_blended(tmp_path):
+    with make_engine(tmp_path, ranker={"enabled": False}) as engine:
+        fill(engine)
+        manifest = engine.train(evaluate=False)
+        assert manifest.ranker is None and engine._serving.two_stage is None
+        recs = engine.recommend(active_user(engine), 5)
+        assert len(recs) == 5 and all(not r.contributions.features for r in recs)
+        assert all(r.contributions.models for r in recs)
+
+
+def test_a_ranker_that_cannot_be_trained_leaves_the_blend_with_its_reason(tmp_path):
+    with make_engine(tmp_path, ranker={"max_users": 1}) as engine:
+        fill(engine)
+        manifest = engine.train(evaluate=False)
+        assert manifest.ranker is None and "fewer than 2 users" in manifest.skipped["ranker"]
+        assert engine.recommend(active_user(engine), 5)

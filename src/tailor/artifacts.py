@@ -7,6 +7,7 @@ An artifact is a directory `<artifacts_dir>/<version>/`:
     items.json           item_idx -> item_id
     catalogue.parquet    per item_idx: title, category, price, stock, hidden, popularity
     models/<name>/       one fitted Recommender each (`Recommender.save`)
+    ranker/              the two-stage pipeline's ranker, when trained (`TwoStage.save`)
 
 It is written to a hidden temporary directory and renamed into place, then the `CURRENT` file is
 switched with `os.replace`, so a reader sees the old version or the new one, never half of either.
@@ -33,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from tailor.data.dataset import Dataset
 from tailor.errors import ArtifactError, TailorError
 from tailor.models import Recommender, model_class
+from tailor.rank.ranker import TwoStage
 from tailor.types import IdMap
 
 FORMAT = 1
@@ -42,6 +44,7 @@ USERS_FILE = "users.json"
 ITEMS_FILE = "items.json"
 CATALOGUE_FILE = "catalogue.parquet"
 MODELS_DIR = "models"
+RANKER_DIR = "ranker"
 TEMP_PREFIX = ".tmp-"
 DEFAULT_KEEP = 3
 STALE_TEMP_SECONDS = 3600  # an unfinished write this old belongs to a crashed process
@@ -63,6 +66,7 @@ class Manifest(BaseModel):
     evaluation: dict[str, Any]
     train_seconds: dict[str, float]
     skipped: dict[str, str] = {}  # configured models that could not be fitted, and why
+    ranker: dict[str, Any] | None = None  # the ranker's sources, features and training summary
     settings: dict[str, Any]
     files: dict[str, int]
 
@@ -77,6 +81,7 @@ class Artifact:
     item_ids: IdMap
     catalogue: pd.DataFrame
     models: dict[str, Recommender]
+    ranker: TwoStage | None = None  # None: serving blends the models by reciprocal rank
 
     @property
     def version(self) -> str:
@@ -132,6 +137,7 @@ def write_artifact(
     settings: dict[str, Any],
     skipped: dict[str, str] | None = None,
     listed: Collection[str] | None = None,
+    ranker: TwoStage | None = None,
     keep: int = DEFAULT_KEEP,
 ) -> Manifest:
     """Write a new version, make it current and drop all but the newest `keep` versions.
@@ -148,6 +154,8 @@ def write_artifact(
         catalogue_of(data, listed).to_parquet(temp / CATALOGUE_FILE, index=False)
         for name, model in models.items():
             model.save(temp / MODELS_DIR / name)
+        if ranker is not None:
+            ranker.save(temp / RANKER_DIR)
         manifest = Manifest(
             version=version,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -161,6 +169,7 @@ def write_artifact(
             evaluation=evaluation,
             train_seconds=train_seconds,
             skipped=skipped or {},
+            ranker=None if ranker is None else ranker.describe(),
             settings=settings,
             files=_file_sizes(temp),
         )
@@ -257,6 +266,7 @@ def load_artifact(root: str | Path, version: str | None = None) -> Artifact:
         models = {
             name: model_class(name).load(path / MODELS_DIR / name) for name in manifest.models
         }
+        ranker = None if manifest.ranker is None else TwoStage.load(path / RANKER_DIR, models)
         return Artifact(
             path=path,
             manifest=manifest,
@@ -264,6 +274,7 @@ def load_artifact(root: str | Path, version: str | None = None) -> Artifact:
             item_ids=IdMap(json.loads((path / ITEMS_FILE).read_text(encoding="utf-8"))),
             catalogue=pd.read_parquet(path / CATALOGUE_FILE),
             models=models,
+            ranker=ranker,
         )
     except TailorError as exc:
         raise ArtifactError(f"cannot load artifact {path}: {exc.message}") from exc

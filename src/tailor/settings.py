@@ -88,6 +88,33 @@ class IngestSettings(_Section):
         return {**DEFAULT_EVENT_WEIGHTS, **weights}
 
 
+class RankerSettings(_Section):
+    """The two-stage pipeline: retrieval from every model, then a LightGBM LambdaRank ranker
+    trained on a time split (`tailor.rank.ranker`). Without a ranker, serving blends by RRF."""
+
+    enabled: bool = True
+    sources: list[str] | None = Field(None, description="models that retrieve (None: all)")
+    candidates_per_source: int = Field(100, ge=1)
+    label_fraction: float = Field(
+        0.1, gt=0, lt=1, description="latest share of events whose kinds label the candidates"
+    )
+    max_users: int = Field(20_000, ge=1, description="users sampled to train the ranker")
+    negatives_per_user: int = Field(
+        50, ge=1, description="untouched candidates sampled per training user (all touched kept)"
+    )
+    max_history: int = Field(50, ge=1, description="latest events per user the features read")
+    hnsw_threshold: int = Field(50_000, ge=1, description="more items than this: HNSW, not exact")
+    hnsw_m: int = Field(32, ge=4)
+    hnsw_ef_construction: int = Field(80, ge=8)
+    hnsw_ef_search: int = Field(128, ge=8)
+    n_estimators: int = Field(300, ge=1, description="upper bound: early stopping on held-out users")
+    learning_rate: float = Field(0.05, gt=0)
+    num_leaves: int = Field(31, ge=2)
+    min_child_samples: int = Field(20, ge=1)
+    validation_fraction: float = Field(0.15, ge=0, lt=1)
+    early_stopping_rounds: int = Field(30, ge=1)
+
+
 class TrainSettings(_Section):
     models: list[str] = Field(
         default_factory=lambda: ["popular", "itemknn", "als", "ease", "cobought"]
@@ -99,6 +126,7 @@ class TrainSettings(_Section):
         default_factory=dict,
         description="reciprocal-rank-fusion weight per model (1.0 when not listed, 0 leaves it out)",
     )
+    ranker: RankerSettings = RankerSettings()
 
     @model_validator(mode="before")
     @classmethod

@@ -1,8 +1,11 @@
-"""Answering from one loaded artifact: id maps, the blend of its models, the rules and reasons.
+"""Answering from one loaded artifact: id maps, its two-stage ranker or blend, rules and reasons.
 
 The request path crosses the id maps once: the user's events (read fresh from the store by the
-engine) become item indices, the blend scores the latest of them, the rules (`tailor.rank.rules`)
-filter, boost and diversify, and each answer carries a reason in the asked language.
+engine) become item indices. With a ranker in the artifact, every model retrieves its candidates
+from the latest of them and the ranker orders them (`tailor.rank.ranker`); without one, the
+models' rankings are blended by reciprocal rank. The rules (`tailor.rank.rules`) filter, boost
+and diversify, and each answer carries a reason in the asked language. A user without usable
+history gets the popular items; an item without events is reached through the content model.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from tailor.rank.explain import (
     Explanation,
     ModelRank,
 )
+from tailor.rank.features import FeatureBuilder, ItemSide, kind_groups
 from tailor.rank.items import ItemFacts
+from tailor.rank.ranker import Ranked
 from tailor.rank.rules import RuleContext, Rules, UserEvents, allowed, excluded, is_new, pick
 from tailor.types import Recs, UserBatch
 
@@ -67,6 +72,9 @@ class Serving:
         factors = _unit_factors(artifact.models)
         self.explainer = Explainer(self.blend.members, self.items, factors)
         self.vectors = factors.get("als", next(iter(factors.values()), None))  # for MMR
+        self.two_stage = artifact.ranker
+        self.kind_groups = kind_groups(sorted(self.event_weights))
+        self.features: FeatureBuilder | None = self._feature_builder()
 
     @property
     def version(self) -> str:
@@ -110,6 +118,14 @@ class Serving:
                 kinds=[u.kinds for u in users],
             )
             masks = [excluded(u.events, ctx) for u in users]
+            if self.two_stage is not None and self.features is not None:
+                keep = np.zeros(len(self.popularity), dtype=bool)
+                keep[shown] = True
+                groups = [self.kind_groups[u.kinds] for u in users]
+                ranked = self.two_stage.rank(batch, groups, self.features, keep, masks)
+                for i, row in enumerate(rows):
+                    answers[row] = self._ranked_picks(ranked, i, users[i], pool, k, ctx, lang)
+                continue
             blended = self.blend.blend(
                 batch, pool, exclude_seen=False, candidates=shown, exclude=masks
             )
@@ -153,6 +169,53 @@ class Serving:
                 items, picked.scores, picked_sources, explanations, ranks, picked.boosts
             )
         ]
+
+    def _ranked_picks(
+        self,
+        ranked: Ranked,
+        row: int,
+        history: History,
+        pool: int,
+        k: int,
+        ctx: RuleContext,
+        lang: str,
+    ) -> list[Recommendation]:
+        """The ranker's best `pool` candidates of batch row `row`, through the rules. Scores are
+        exp(ranker score - the row's best), positive so that boosts can multiply them."""
+        assert self.two_stage is not None
+        cands = ranked.candidates
+        start, stop = cands.indptr[row], cands.indptr[row + 1]
+        raw = ranked.scores[start:stop]
+        order = np.argsort(-raw, kind="stable")[:pool]
+        at = start + order
+        scores = np.exp(raw[order] - raw[order[0]]) if len(order) else raw[order]
+        picked = pick(cands.item[at], scores, ctx, k)
+        chosen = at[picked.positions]
+        items = cands.item[chosen]
+        names = cands.sources
+        sources = [names[s] for s in cands.best_source()[chosen].tolist()] if len(names) else []
+        explanations = self.explainer.explain(
+            items, sources, history.items, history.kind_names, is_new(items, ctx), lang
+        )
+        features = self.two_stage.ranker.contributions(ranked.features[chosen])
+        return [
+            Recommendation(
+                item_id=self.artifact.item_ids.id(int(item)),
+                score=float(score),
+                reason=explanation.text,
+                source=source,
+                explanation=explanation,
+                contributions=Contributions(
+                    models=_retrieved_by(names, cands.ranks[c], cands.scores[c]),
+                    rules=boosts,
+                    features=top,
+                ),
+            )
+            for item, c, score, source, explanation, boosts, top in zip(
+                items.tolist(), chosen.tolist(), picked.scores, sources, explanations,
+                picked.boosts, features,
+            )
+        ]  # fmt: skip
 
     def _popular_picks(
         self,
@@ -252,6 +315,7 @@ class Serving:
     def follow_items(self, items: pd.DataFrame) -> None:
         """Take validated, upserted items' facts for the items the artifact knows."""
         self.items.update(items)
+        self.features = self._feature_builder()  # categories may have moved
 
     def sync_catalogue(self, items: pd.DataFrame) -> None:
         """Take item facts from the whole current catalogue (when there is one): items missing
@@ -266,6 +330,13 @@ class Serving:
         self.items.withdraw(self.artifact.item_ids.indices(item_ids))
 
     # ---- helpers ------------------------------------------------------------------------------
+
+    def _feature_builder(self) -> FeatureBuilder | None:
+        """The ranker's features over the live item facts (prices are read in place)."""
+        if self.two_stage is None:
+            return None
+        side = ItemSide.of(self.two_stage.stats, self.items.price, self.items.category.tolist())
+        return self.two_stage.features_for(side)
 
     def _available(self, category: str | None) -> np.ndarray:
         """Mask of items shown, in stock and (when given) under `category`."""
@@ -286,6 +357,17 @@ class Serving:
             )
             for j, (i, s) in enumerate(recs.row(row))
         ]
+
+
+def _retrieved_by(
+    sources: Sequence[str], ranks: np.ndarray, scores: np.ndarray
+) -> dict[str, ModelRank]:
+    """The sources that retrieved a candidate, with their rank and score."""
+    return {
+        name: ModelRank(int(rank), float(score))
+        for name, rank, score in zip(sources, ranks.tolist(), scores.tolist())
+        if np.isfinite(score)
+    }
 
 
 def _rows_by_user(user_ids: list[str]) -> dict[str, np.ndarray]:

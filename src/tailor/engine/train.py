@@ -5,6 +5,11 @@ percentile of event timestamps, not 90% of the time range: in the Taobao sample 
 events two months early stretch the range so that its last 10% holds 95% of the events). Models are fitted on
 the events before the cutoff and scored on what users did after it. The artifact's models are
 then refitted on all events, so serving uses everything the shop knows.
+
+With `train.ranker.enabled`, a LightGBM ranker over the models' candidates is trained on a second
+time split inside the data at hand (`tailor.rank.ranker`): in the evaluation inside the events
+before the holdout cutoff, so its holdout figures are as honest as the models'; for the
+artifact inside all events.
 """
 
 from __future__ import annotations
@@ -24,15 +29,17 @@ from tailor.artifacts import Manifest, write_artifact
 from tailor.data.dataset import Dataset
 from tailor.data.splits import TimeSplit, time_split
 from tailor.errors import ConfigError, InvalidInputError, UnsupportedError
-from tailor.evaluation import evaluate
+from tailor.evaluation import evaluate, ranking_metrics
 from tailor.models import Recommender, model_class
 from tailor.rank.blend import Blend
+from tailor.rank.ranker import TwoStage, fit_two_stage, rank_users, ranker_split
 from tailor.settings import Settings
 from tailor.store.base import Store
 
 HOLDOUT_FRACTION = 0.1
 KS = (5, 10)
 BLEND = "blend"
+RANKER = "ranker"
 
 # Called with a step description, the steps done and the steps in all (None: unknown).
 Progress = Callable[[str, int, int | None], None]
@@ -40,7 +47,7 @@ Progress = Callable[[str, int, int | None], None]
 
 @dataclass(frozen=True)
 class Evaluation:
-    metrics: dict[str, dict[str, float]]  # per model, plus the served blend
+    metrics: dict[str, dict[str, float]]  # per model, plus the blend and the ranker
     protocol: dict[str, Any]
     fit_seconds: dict[str, float]
     skipped: dict[str, str]  # model -> why it cannot be fitted on this data
@@ -98,6 +105,11 @@ def evaluate_models(
     fitted = _fit_all(build_models(settings), train_part, settings, progress, "evaluating")
     metrics = {name: _measure(model, split) for name, model in fitted.models.items()}
     metrics[BLEND] = _measure(Blend(fitted.models, settings.train.blend_weights), split)
+    skipped = dict(fitted.skipped)
+    two_stage = _fit_ranker(train_part, fitted.models, settings, progress, skipped, "evaluating")
+    if two_stage is not None:
+        ranked = rank_users(two_stage, train_part, holdout.users, max(KS))
+        metrics[RANKER] = ranking_metrics(ranked, holdout.targets, KS, train=train_part)
     protocol = {
         "name": "time holdout",
         "data_fingerprint": data.fingerprint(),
@@ -109,7 +121,7 @@ def evaluate_models(
         "seen_items_masked": True,
         "ks": list(KS),
     }
-    return Evaluation(metrics, protocol, fit_seconds=fitted.seconds, skipped=fitted.skipped)
+    return Evaluation(metrics, protocol, fit_seconds=fitted.seconds, skipped=skipped)
 
 
 def train(
@@ -120,6 +132,9 @@ def train(
     evaluation = evaluate_models(data, settings, progress) if evaluate else NOT_EVALUATED
     candidates = {n: m for n, m in build_models(settings).items() if n not in evaluation.skipped}
     fitted = _fit_all(candidates, data, settings, progress, "fitting on all events:")
+    skipped = {**evaluation.skipped, **fitted.skipped}
+    skipped.pop(RANKER, None)  # decided afresh on all events
+    two_stage = _fit_ranker(data, fitted.models, settings, progress, skipped, "ranker:")
     _report(progress, "writing the artifact", 0, None)
     manifest = write_artifact(
         settings.artifacts_dir,
@@ -129,12 +144,43 @@ def train(
         blend={name: settings.train.blend_weights.get(name, 1.0) for name in fitted.models},
         evaluation=evaluation.protocol,
         train_seconds=fitted.seconds,
-        skipped={**evaluation.skipped, **fitted.skipped},
+        skipped=skipped,
         settings=_public_settings(settings),
         listed=listed,
+        ranker=two_stage,
     )
     _report(progress, f"artifact {manifest.version} is current", 1, 1)
     return manifest
+
+
+def _fit_ranker(
+    data: Dataset,
+    serving: dict[str, Recommender],
+    settings: Settings,
+    progress: Progress | None,
+    skipped: dict[str, str],
+    label: str,
+) -> TwoStage | None:
+    """The two-stage ranker over `serving` (models fitted on all of `data`), trained on a time
+    split of `data`; None when it is off, or (with the reason in `skipped`) cannot be trained."""
+    ranker_settings = settings.train.ranker
+    if not ranker_settings.enabled:
+        return None
+    try:
+        split = ranker_split(data, ranker_settings)
+        wanted = {n: m for n, m in build_models(settings).items() if n in serving}
+        before = _fit_all(
+            wanted, split.train, settings, progress, f"{label} sources before its cutoff:"
+        )
+        _report(progress, f"{label} the ranker", 0, None)
+        with threadpool_limits(settings.train.threads):
+            return fit_two_stage(
+                data, split, before.models, serving, ranker_settings,
+                threads=settings.train.threads, random_state=settings.train.random_state,
+            )  # fmt: skip
+    except UnsupportedError as exc:
+        skipped[RANKER] = exc.message
+        return None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -76,10 +76,12 @@ class ModelRank:
 
 @dataclass(frozen=True)
 class Contributions:
-    """What produced an item: the models that ranked it and the boosts applied to it."""
+    """What produced an item: the models that ranked (or retrieved) it, the boosts applied to it,
+    and with a learned ranker the features that moved its score most (their SHAP values)."""
 
     models: dict[str, ModelRank]
     rules: list[str]
+    features: dict[str, float] = field(default_factory=dict)
 
 
 def language(lang: str | None, accept_language: str | None = None) -> str:

@@ -1,0 +1,336 @@
+"""Candidate retrieval: every source's own top N for a batch of users, merged into one table.
+
+Three kinds of source, chosen by what the fitted model exposes:
+
+- vector sources (ALS factors, content text vectors, the sequence Transformer's item table): a
+  user vector searched against the item vectors in a faiss inner-product index, exact
+  (`IndexFlatIP`) up to `hnsw_threshold` items and HNSW above it;
+- prior sources (popular, trending): one fixed ranking, filtered per request;
+- model sources (item-kNN, EASE, anything else): the model's own top N over the catalogue.
+
+The merged `Candidates` hold one row per distinct (user, item) with each source's score and
+1-based rank; a source that did not retrieve the item has score NaN and rank `depth + 1`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tailor.models.base import Recommender, top_k
+from tailor.settings import RankerSettings
+from tailor.types import Recs, UserBatch
+
+UserVectors = Callable[[UserBatch], np.ndarray]
+INDEX_SUFFIX = ".faiss"
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Rows sorted by user row, then item: `indptr[r]:indptr[r + 1]` are batch row r's."""
+
+    sources: tuple[str, ...]
+    indptr: np.ndarray  # (n_users + 1,)
+    item: np.ndarray  # (n,) item_idx
+    scores: np.ndarray  # (n, n_sources) float32, NaN where the source did not retrieve it
+    ranks: np.ndarray  # (n, n_sources) float32, 1-based; depth + 1 where not retrieved
+
+    def __len__(self) -> int:
+        return len(self.item)
+
+    @property
+    def row(self) -> np.ndarray:
+        """The batch row of every candidate."""
+        return np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
+
+    def best_source(self) -> np.ndarray:
+        """Per candidate, the index of the source that ranked it highest."""
+        return np.argmin(self.ranks, axis=1)
+
+
+class VectorIndex:
+    """Inner-product search over item vectors: exact when small, HNSW when large."""
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, settings: RankerSettings) -> VectorIndex:
+        faiss = _faiss()
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        dim = vectors.shape[1]
+        if len(vectors) <= settings.hnsw_threshold:
+            index = faiss.IndexFlatIP(dim)
+        else:
+            index = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = settings.hnsw_ef_construction
+        index.add(vectors)
+        return cls(index)
+
+    @property
+    def is_exact(self) -> bool:
+        return not hasattr(self.index, "hnsw")
+
+    def search(
+        self, queries: np.ndarray, depth: int, ef_search: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, item_idx), each (len(queries), depth), -1 padded."""
+        if not self.is_exact:
+            self.index.hnsw.efSearch = max(ef_search, depth)
+        depth = min(depth, self.index.ntotal)
+        scores, items = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), depth)
+        return scores, items.astype(np.int64)
+
+    def save(self, path: Path) -> None:
+        _faiss().write_index(self.index, str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> VectorIndex:
+        return cls(_faiss().read_index(str(path)))
+
+
+class Source:
+    """One retriever: the top `depth` allowed, not excluded items for each user of a batch."""
+
+    def retrieve(
+        self, users: UserBatch, depth: int, allowed: np.ndarray, exclude: Sequence[np.ndarray]
+    ) -> Recs:
+        raise NotImplementedError
+
+
+class VectorSource(Source):
+    def __init__(self, user_vectors: UserVectors, items: np.ndarray, index: VectorIndex,
+                 ef_search: int) -> None:  # fmt: skip
+        self.user_vectors = user_vectors
+        self.items = items
+        self.index = index
+        self.ef_search = ef_search
+
+    def retrieve(
+        self, users: UserBatch, depth: int, allowed: np.ndarray, exclude: Sequence[np.ndarray]
+    ) -> Recs:
+        queries = np.asarray(self.user_vectors(users), dtype=np.float32)
+        n_allowed = max(int(allowed.sum()), 1)
+        longest = max((len(e) for e in exclude), default=0)
+        # Searched deep enough that filtering should still leave `depth`; a narrow filter
+        # (a small category) is answered exactly instead.
+        wanted = int((depth + longest) * len(allowed) / n_allowed) + depth
+        if wanted * 4 >= len(allowed):
+            scores = queries @ self.items.T
+            return _masked_top(scores, depth, allowed, exclude)
+        scores, items = self.index.search(queries, wanted, self.ef_search)
+        return _filtered(items, scores, depth, allowed, exclude)
+
+
+class PriorSource(Source):
+    """One ranking shared by every user (popularity, trending)."""
+
+    def __init__(self, scores: np.ndarray) -> None:
+        self.scores = np.asarray(scores, dtype=np.float32)
+        self.order = np.argsort(-self.scores, kind="stable")
+
+    def retrieve(
+        self, users: UserBatch, depth: int, allowed: np.ndarray, exclude: Sequence[np.ndarray]
+    ) -> Recs:
+        longest = max((len(e) for e in exclude), default=0)
+        head = self.order[allowed[self.order]][: depth + longest]
+        items = np.broadcast_to(head, (len(users), len(head)))
+        return _filtered(items, np.broadcast_to(self.scores[head], items.shape), depth,
+                         allowed, exclude)  # fmt: skip
+
+
+class ModelSource(Source):
+    """The model's own scores over the whole catalogue."""
+
+    def __init__(self, model: Recommender) -> None:
+        self.model = model
+
+    def retrieve(
+        self, users: UserBatch, depth: int, allowed: np.ndarray, exclude: Sequence[np.ndarray]
+    ) -> Recs:
+        return self.model.recommend(
+            users, depth, exclude_seen=False, candidates=np.flatnonzero(allowed), exclude=exclude
+        )
+
+
+class Retriever:
+    """The sources of an artifact's models, queried together."""
+
+    def __init__(
+        self,
+        models: Mapping[str, Recommender],
+        settings: RankerSettings,
+        indexes: Mapping[str, VectorIndex] | None = None,
+    ) -> None:
+        self.settings = settings
+        wanted = settings.sources or list(models)
+        self.indexes: dict[str, VectorIndex] = dict(indexes or {})
+        self.sources: dict[str, Source] = {}
+        for name in wanted:
+            if name not in models:
+                continue
+            vectors = item_vectors(models[name])
+            if vectors is None:
+                self.sources[name] = _plain_source(models[name])
+                continue
+            user_vectors, items = vectors
+            if name not in self.indexes:
+                self.indexes[name] = VectorIndex.build(items, settings)
+            self.sources[name] = VectorSource(
+                user_vectors, items, self.indexes[name], settings.hnsw_ef_search
+            )
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.sources)
+
+    def retrieve(
+        self,
+        users: UserBatch,
+        allowed: np.ndarray,
+        exclude: Sequence[np.ndarray],
+        depth: int | None = None,
+    ) -> Candidates:
+        """Each source's top `depth` (default `candidates_per_source`) for every user; `allowed`
+        is a keep-mask over items shared by all users, `exclude` one item array per user."""
+        depth = depth or self.settings.candidates_per_source
+        found = {
+            name: s.retrieve(users, depth, allowed, exclude) for name, s in self.sources.items()
+        }
+        return merge(found, len(users), depth)
+
+    def save(self, path: Path) -> None:
+        """The approximate (HNSW) indexes only: exact ones are rebuilt from the model in no time."""
+        path.mkdir(parents=True, exist_ok=True)
+        for name, index in self.indexes.items():
+            if name in self.sources and not index.is_exact:
+                index.save(path / f"{name}{INDEX_SUFFIX}")
+
+    @staticmethod
+    def load_indexes(path: Path) -> dict[str, VectorIndex]:
+        if not path.is_dir():
+            return {}
+        return {p.stem: VectorIndex.load(p) for p in sorted(path.glob(f"*{INDEX_SUFFIX}"))}
+
+
+def merge(found: Mapping[str, Recs], n_users: int, depth: int) -> Candidates:
+    """One row per distinct (user, item) retrieved by any source."""
+    names = tuple(found)
+    rows, items, source, rank, score = [], [], [], [], []
+    for s, recs in enumerate(found.values()):
+        r, position = np.nonzero(recs.item_idx >= 0)
+        rows.append(r)
+        items.append(recs.item_idx[r, position])
+        source.append(np.full(len(r), s))
+        rank.append(position + 1)
+        score.append(recs.scores[r, position])
+    row = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    item = np.concatenate(items) if items else np.zeros(0, np.int64)
+    width = int(item.max(initial=0)) + 1
+    keys, inverse = np.unique(row * width + item, return_inverse=True)
+    scores = np.full((len(keys), len(names)), np.nan, dtype=np.float32)
+    ranks = np.full((len(keys), len(names)), depth + 1, dtype=np.float32)
+    if len(names):
+        at = np.concatenate(source)
+        scores[inverse, at] = np.concatenate(score)
+        ranks[inverse, at] = np.concatenate(rank)
+    counts = np.bincount(keys // width, minlength=n_users)
+    return Candidates(
+        sources=names,
+        indptr=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        item=keys % width,
+        scores=scores,
+        ranks=ranks,
+    )
+
+
+def item_vectors(model: Recommender) -> tuple[UserVectors, np.ndarray] | None:
+    """(user vectors of a batch, item vectors) whose inner product is the model's score, for the
+    models that expose them; None for the others."""
+    name = getattr(model, "name", "")
+    if name == "als":
+        return model.user_factors, model.item_factors_  # type: ignore[attr-defined]
+    if name == "content":
+        vector = model._user_vector  # type: ignore[attr-defined]  # the model's own decayed sum
+        items = model.item_vectors_  # type: ignore[attr-defined]
+        return lambda users: _stacked([vector(h) for h in users.histories], items.shape[1]), items
+    if name == "transformer":
+        return _transformer_vectors(model), model.item_table_[1:]  # type: ignore[attr-defined]
+    return None
+
+
+def _transformer_vectors(model: Any) -> UserVectors:
+    n_items = model.item_table_.shape[0] - 1
+
+    def user_vectors(users: UserBatch) -> np.ndarray:
+        histories, kinds = [], []
+        for i, history in enumerate(users.histories):
+            history = np.asarray(history, dtype=np.int64)
+            known = (history >= 0) & (history < n_items)  # items newer than the model
+            histories.append(history[known])
+            kinds.append(
+                np.full(int(known.sum()), model.default_kind_)
+                if users.kinds is None
+                else np.asarray(users.kinds[i])[known]
+            )
+        out = np.zeros((len(users), model.item_table_.shape[1]), dtype=np.float32)
+        rows = [i for i, h in enumerate(histories) if len(h)]
+        if rows:
+            out[rows] = model._user_vectors([histories[i] for i in rows], [kinds[i] for i in rows])
+        return out
+
+    return user_vectors
+
+
+def _plain_source(model: Recommender) -> Source:
+    scores = getattr(model, "scores_", None)  # the item priors: popular, trending
+    return PriorSource(scores) if isinstance(scores, np.ndarray) else ModelSource(model)
+
+
+def _stacked(vectors: list[np.ndarray], dim: int) -> np.ndarray:
+    return np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
+
+
+def _masked_top(
+    scores: np.ndarray, depth: int, allowed: np.ndarray, exclude: Sequence[np.ndarray]
+) -> Recs:
+    scores = np.array(scores, dtype=np.float32)
+    scores[:, ~allowed] = -np.inf
+    for row, items in enumerate(exclude):
+        scores[row, items[(items >= 0) & (items < scores.shape[1])]] = -np.inf
+    return top_k(scores, depth)
+
+
+def _filtered(
+    items: np.ndarray,
+    scores: np.ndarray,
+    depth: int,
+    allowed: np.ndarray,
+    exclude: Sequence[np.ndarray],
+) -> Recs:
+    """The first `depth` items of each ranked row that are allowed and not excluded."""
+    keep = (items >= 0) & allowed[np.maximum(items, 0)]
+    for row, blocked in enumerate(exclude):
+        if len(blocked):
+            keep[row] &= ~np.isin(items[row], blocked)
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :depth]  # kept first, in rank order
+    kept = np.take_along_axis(keep, order, axis=1)
+    out_items = np.where(kept, np.take_along_axis(items, order, axis=1), -1)
+    out_scores = np.where(kept, np.take_along_axis(scores, order, axis=1), -np.inf)
+    if out_items.shape[1] < depth:
+        pad = depth - out_items.shape[1]
+        out_items = np.pad(out_items, ((0, 0), (0, pad)), constant_values=-1)
+        out_scores = np.pad(out_scores, ((0, 0), (0, pad)), constant_values=-np.inf)
+    return Recs(item_idx=out_items.astype(np.int64), scores=out_scores.astype(np.float32))
+
+
+def _faiss() -> Any:
+    try:
+        import faiss
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise ImportError("retrieval needs faiss: pip install faiss-cpu") from exc
+    return faiss
