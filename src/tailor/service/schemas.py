@@ -93,6 +93,10 @@ class ContributionsOut(BaseModel):
 
     models: dict[str, ModelRankOut] = Field(description="the models that ranked the item")
     rules: list[str] = Field(description="the boosts applied, e.g. new_boost, promoted_boost")
+    features: dict[str, float] = Field(
+        default_factory=dict,
+        description="with a learned ranker: the features that moved its score most (SHAP values)",
+    )
 
 
 class RecommendationOut(BaseModel):
