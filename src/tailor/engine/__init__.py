@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Self
 
 from tailor.artifacts import CURRENT_FILE, Manifest, current_version, load_artifact
+from tailor.engine.scenarios import Scenarios, Served
 from tailor.engine.serve import Recommendation, Serving
 from tailor.engine.train import Evaluation, Progress, evaluate_models, load_dataset
 from tailor.engine.train import train as train_artifact
@@ -51,6 +52,7 @@ class Engine:
         self._serving: Serving | None = None
         self._current_stat: tuple[int, int] | None = None
         self._load_lock = threading.Lock()
+        self.scenarios = Scenarios(self)  # request ids, A/B variants, the served-list log
         self._profiles: ProfileBook | None = None
 
     # ---- writes -------------------------------------------------------------------------------
@@ -200,6 +202,7 @@ class Engine:
         }
 
     def close(self) -> None:
+        self.scenarios.close()
         if self._owns_store:
             self.store.close()
 
@@ -233,6 +236,15 @@ class Engine:
             raise NotFittedError(NOT_TRAINED)
         return serving
 
+    @property
+    def serving(self) -> Serving:
+        """The loaded version's answering state; NotFittedError before the first training."""
+        return self._require_serving()
+
+    def check_k(self, k: int) -> None:
+        """InvalidInputError naming `k` unless 1 <= k <= service.max_k."""
+        self._check_k(k)
+
     def _check_k(self, k: int) -> None:
         if not 1 <= k <= self.settings.service.max_k:
             raise InvalidInputError(
@@ -255,5 +267,6 @@ __all__ = [
     "Recommendation",
     "RejectedRow",
     "Rules",
+    "Served",
     "WriteResult",
 ]

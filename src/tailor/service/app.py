@@ -28,6 +28,7 @@ from tailor.service.limits import BodyLimit
 from tailor.service.logs import RequestLog
 from tailor.service.metrics import Metrics, ObserveRequests
 from tailor.service.routes import events, health, items, metrics, popular, users
+from tailor.service.routes import feedback, scenarios, search
 from tailor.service.routes import profiles as profile_routes
 from tailor.settings import Settings
 
@@ -63,7 +64,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.state.engine = engine
     install_error_handlers(app)
     app.add_exception_handler(AccessError, access_error)
-    for module in (events, items, users, popular, health, metrics, profile_routes):
+    for module in (
+        events, items, users, popular, health, metrics, profile_routes, scenarios, search, feedback
+    ):
         app.include_router(module.router(settings))
     install_console(app, settings)
     _add_middleware(app, settings)

@@ -75,7 +75,9 @@ class ExplanationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     code: str = Field(
-        description="viewed, cart, favorite, purchase, rated, popular_in, popular, new"
+        description="viewed, cart, favorite, purchase, rated, popular_in, popular, new; "
+        "bought_together, similar_not_bought_together, in_cart, favorited, viewed_before, "
+        "search_match, search_match_taste"
     )
     text: str = Field(description="the reason in the asked language")
     anchor_item_id: str | None = Field(None, description="the history item the reason names")
@@ -143,8 +145,33 @@ class RulesQuery(BaseModel):
 
 
 class RecommendationsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     model_version: str | None
     items: list[RecommendationOut]
+    request_id: str | None = Field(
+        None, description="name it in POST /v1/feedback to attribute impressions, clicks, orders"
+    )
+    scenario: str | None = Field(
+        None,
+        description="home, similar, bought_together, continue_shopping, search or popular",
+    )
+    experiment: str | None = Field(None, description="the A/B experiment running here, if any")
+    variant: str | None = Field(None, description="the user's variant in that experiment")
+
+
+class FeedbackIn(BaseModel):
+    request_id: str = Field(description="from the response that showed the items")
+    kind: Literal["impression", "click", "conversion"]
+    item_id: str | None = Field(
+        None, description="one of that response's items; an impression without it: the whole list"
+    )
+    ts: int | None = Field(None, description="milliseconds since the epoch; default: now")
+    value: float | None = Field(None, description="e.g. the order amount of a conversion")
+
+
+class FeedbackOut(BaseModel):
+    accepted: int
 
 
 class HealthOut(BaseModel):

@@ -58,7 +58,7 @@ def router(settings: Settings) -> APIRouter:
         dependencies=[requires(Role.read)],
     )
     def similar(item_id: ItemId, engine: EngineDep, k: K = 10) -> RecommendationsOut:
-        items = engine.similar_items(item_id, k)
-        return RecommendationsOut(model_version=engine.version, items=items)
+        served = engine.scenarios.similar(item_id, k)
+        return RecommendationsOut.model_validate(served, from_attributes=True)
 
     return api

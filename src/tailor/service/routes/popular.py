@@ -27,6 +27,7 @@ def router(settings: Settings) -> APIRouter:
             str | None, Query(description="only items in this category path or below")
         ] = None,
     ) -> RecommendationsOut:
-        return RecommendationsOut(model_version=engine.version, items=engine.popular(k, category))
+        served = engine.scenarios.popular(k, category)
+        return RecommendationsOut.model_validate(served, from_attributes=True)
 
     return api

@@ -71,8 +71,10 @@ def router(settings: Settings) -> APIRouter:
     ) -> RecommendationsOut:
         """Scored from the user's latest events, so an event just posted counts at once, under the
         configured business rules (overridable here). A user without usable history gets popular
-        items. Each item carries a reason in the asked language and what produced it."""
-        items = engine.recommend(
+        items. Each item carries a reason in the asked language and what produced it. The
+        response's `request_id` names this list in POST /v1/feedback; under an A/B experiment,
+        the user's variant (and its rule overrides) apply."""
+        served = engine.scenarios.home(
             user_id,
             k,
             exclude=split_ids(exclude),
@@ -80,6 +82,6 @@ def router(settings: Settings) -> APIRouter:
             rules=rules.overrides(split_ids(rules.brand)),
             lang=language(rules.lang, accept_language),
         )
-        return RecommendationsOut(model_version=engine.version, items=items)
+        return RecommendationsOut.model_validate(served, from_attributes=True)
 
     return api

@@ -1,0 +1,40 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from starlette.concurrency import run_in_threadpool
+
+from tailor.rank.explain import language
+from tailor.service.auth import requires
+from tailor.service.routes import EngineDep
+from tailor.service.schemas import ErrorOut, RecommendationsOut
+from tailor.settings import Role, Settings
+
+
+def router(settings: Settings) -> APIRouter:
+    api = APIRouter(tags=["scenarios"])
+    K = Annotated[int, Query(ge=1, le=settings.service.max_k, description="how many items")]
+
+    @api.get(
+        "/v1/search",
+        response_model=RecommendationsOut,
+        responses={400: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+        summary="Search the catalogue by meaning, re-ranked for the user",
+        dependencies=[requires(Role.read)],
+    )
+    async def search(
+        engine: EngineDep,
+        q: Annotated[str, Query(description="the query, in Chinese or English")],
+        k: K = 10,
+        user_id: Annotated[str | None, Query(description="re-rank for this shopper")] = None,
+        lang: Annotated[str | None, Query(description="zh or en, for the reasons")] = None,
+        accept_language: Annotated[str | None, Header()] = None,
+    ) -> RecommendationsOut:
+        """The query and the items' text go through the same multilingual encoder (the trained
+        `content` model's); the best matches are re-ranked by the user's category affinity
+        (`scenarios.search_personalization`). A known user's search is stored as an event."""
+        served = await run_in_threadpool(
+            engine.scenarios.search, q, k, user_id=user_id, lang=language(lang, accept_language)
+        )
+        return RecommendationsOut.model_validate(served, from_attributes=True)
+
+    return api
