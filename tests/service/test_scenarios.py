@@ -1,4 +1,4 @@
-"""Scenario endpoints (bought together, continue shopping, search), request ids, feedback and A/B."""
+"""Scenario endpoints (bought together, continue shopping, search), request ids, feedback, A/B."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from tailor.cli.config_template import CONFIG_TEMPLATE
 from tailor.cli.keys import keys_app, print_access, print_new_key, replace_demo_key
 from tailor.cli.profile import profile as profile_command
+from tailor.cli.report import report_app
 from tailor.cli.output import (
     console,
     errors,
@@ -55,6 +56,7 @@ import_app = typer.Typer(
 )
 app.add_typer(import_app, name="import")
 app.add_typer(keys_app, name="keys")
+app.add_typer(report_app, name="report")
 app.command("profile")(profile_command)
 
 
