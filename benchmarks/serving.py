@@ -203,14 +203,25 @@ def start_server(run_dir: Path, port: int, workers: int) -> subprocess.Popen:
     raise RuntimeError("the server did not serve a model within 300 s")
 
 
+def _family(pid: int) -> list[int]:
+    """A process and its children (uvicorn workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid] + ([int(p) for p in children.read_text().split()] if children.exists() else [])
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and its children have used so far."""
+    ticks = 0
+    for one in _family(pid):
+        fields = Path(f"/proc/{one}/stat").read_text().rpartition(")")[2].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _peak_mb(pid: int) -> float:
     """Peak resident memory of a process and its children (uvicorn workers), in MB."""
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
     total = 0.0
-    for one in pids:
+    for one in _family(pid):
         for line in Path(f"/proc/{one}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 total += int(line.split()[1]) / 1024.0
@@ -278,7 +289,9 @@ def freshness(port: int, keys: dict[str, str], user_ids: list[str], trials: int,
     return times
 
 
-def measure(built: Build, port: int, keys: dict[str, str], args: argparse.Namespace) -> dict:
+def measure(
+    built: Build, server: int, port: int, keys: dict[str, str], args: argparse.Namespace
+) -> dict:
     reads = _recommendation_requests(built.user_ids, args.requests, args.seed)
     read_job = {"port": port, "key": keys["read"], "requests": reads,
                 "concurrency": args.concurrency, "max_requests": args.requests,
@@ -289,7 +302,9 @@ def measure(built: Build, port: int, keys: dict[str, str], args: argparse.Namesp
                   "max_seconds": args.seconds}  # fmt: skip
     with mp.get_context("spawn").Pool(2) as pool:
         warm = pool.apply(load_job, ({**read_job, "max_requests": args.warmup},))
+        cpu_before = _cpu_seconds(server)
         alone = pool.apply(load_job, (read_job,))
+        server_cpu = _cpu_seconds(server) - cpu_before
         mixed_reads = pool.apply_async(load_job, (read_job,))
         ingest = pool.apply(load_job, (ingest_job,))
         mixed_reads = mixed_reads.get()
@@ -298,7 +313,8 @@ def measure(built: Build, port: int, keys: dict[str, str], args: argparse.Namesp
         background = background.get()
     accepted = sum(orjson.loads(body)["accepted"] for body in ingest.bodies)
     return {"warmup": warm, "reads": alone, "mixed_reads": mixed_reads, "ingest": ingest,
-            "ingest_accepted": accepted, "fresh": fresh, "fresh_reads": background}  # fmt: skip
+            "ingest_accepted": accepted, "fresh": fresh, "fresh_reads": background,
+            "server_cpu_per_request_ms": round(1000 * server_cpu / max(alone.sent, 1), 2)}  # fmt: skip
 
 
 def _row(built: Build, found: dict, args: argparse.Namespace, n_users: int, n_items: int) -> dict:
@@ -310,6 +326,7 @@ def _row(built: Build, found: dict, args: argparse.Namespace, n_users: int, n_it
         "recs_per_s": reads["per_s"],
         "p50_ms": reads["p50_ms"],
         "p99_ms": reads["p99_ms"],
+        "server_cpu_per_request_ms": found["server_cpu_per_request_ms"],
         "failed_requests": reads["failed"] + mixed["failed"] + ingest["failed"],
         "ingest_events_per_s": round(found["ingest_accepted"] / found["ingest"].seconds),
         "during_ingest_recs_per_s": mixed["per_s"],
@@ -362,7 +379,7 @@ def main() -> None:
     load_before = round(os.getloadavg()[0], 2)
     server = start_server(config.parent, port, args.workers)
     try:
-        found = measure(built, port, keys, args)
+        found = measure(built, server.pid, port, keys, args)
         server_mb = _peak_mb(server.pid)
     finally:
         server.terminate()
@@ -399,7 +416,7 @@ def main() -> None:
                  "ingest >= 50,000 events/s; freshness <= 1 s",
         "machine": machine(),
     }
-    columns = ["stage", "recs_per_s", "p50_ms", "p99_ms", "failed_requests", "ingest_events_per_s",
+    columns = ["stage", "recs_per_s", "p50_ms", "p99_ms", "server_cpu_per_request_ms", "failed_requests", "ingest_events_per_s",
                "during_ingest_recs_per_s", "during_ingest_p99_ms", "freshness_seconds"]
     print_report("Tailor serving", protocol, [row], columns)
     if args.json:
