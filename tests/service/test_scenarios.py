@@ -6,11 +6,13 @@ import shutil
 import time
 import uuid
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from service_setup import add_key, bearer
 
 from tailor.engine import Engine
+from tailor.engine.pending import pending_items
 from tailor.engine.search import TextIndex
 from tailor.errors import UnsupportedError
 from tailor.ingest.synthetic import generate_shop
@@ -304,3 +306,24 @@ def test_feedback_naming_an_unknown_request_or_item_is_refused_whole(client):
     with open_store(client.app.state.engine.settings.store_url) as store:
         assert store.online_log()[1].empty  # nothing of the refused batches was stored
     assert client.post("/v1/feedback", json=good).json() == {"accepted": 1}
+
+
+def test_pending_items_keep_the_strongest_kind_and_restart_after_a_purchase():
+    now = 1_800_000_000_000
+    day = 24 * HOUR_MS
+    rows = [
+        ("a", "cart", now - 3 * day),
+        ("a", "view", now - day),  # a later view keeps the cart's strength, with the view's age
+        ("b", "purchase", now - 5 * day),
+        ("b", "cart", now - 2 * day),  # carted again after buying: pending once more
+        ("c", "click", now),  # a click reads as a view
+        ("d", "search", now),
+    ]
+    events = pd.DataFrame(rows, columns=["item_id", "kind", "ts"])
+    weights = {"view": 1.0, "click": 2.0, "cart": 6.0, "purchase": 10.0, "search": 0.0}
+    found = pending_items(events, weights, now_ms=now, half_life_days=1.0, max_age_days=30)
+    assert [(p.item_id, p.code, p.score) for p in found] == [
+        ("a", "in_cart", 3.0),
+        ("b", "in_cart", 1.5),
+        ("c", "viewed_before", 1.0),
+    ]

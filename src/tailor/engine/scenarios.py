@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from tailor.engine.pending import pending_items
 from tailor.engine.search import CONTENT, Matches, TextIndex, category_affinity, rerank
 from tailor.engine.serve import Recommendation, Serving
-from tailor.errors import InvalidInputError, UnknownItemError
+from tailor.errors import InvalidInputError, UnknownItemError, UnsupportedError
 from tailor.models.cobought import CoBought
 from tailor.online.ab import Assignment, Experiments
 from tailor.online.served import ServedLog
@@ -33,10 +34,6 @@ if TYPE_CHECKING:
 HOME, SIMILAR, BOUGHT_TOGETHER = "home", "similar", "bought_together"
 CONTINUE_SHOPPING, SEARCH, POPULAR = "continue_shopping", "search", "popular"
 COBOUGHT = "cobought"
-DAY_MS = 86_400_000
-# Interactions that leave an item pending until it is bought, and the reason code of each.
-PENDING: dict[str, str] = {"cart": "in_cart", "favorite": "favorited", "view": "viewed_before"}
-PENDING_KINDS = {"cart": "cart", "favorite": "favorite", "view": "view", "click": "view"}
 SEARCH_MATCH, SEARCH_TASTE = "search_match", "search_match_taste"
 SIMILAR_FALLBACK = "similar_not_bought_together"
 
@@ -75,14 +72,6 @@ class Served:
     model_version: str | None
     experiment: str | None = None
     variant: str | None = None
-
-
-@dataclass(frozen=True)
-class Pending:
-    item_id: str
-    code: str  # a PENDING reason code
-    score: float  # the kind's weight, halved every half-life of age
-    ts: int
 
 
 class Scenarios:
@@ -150,11 +139,7 @@ class Scenarios:
             ):
                 picks.append(_item(serving, partner, score, COBOUGHT, explanation, rank))
         if len(picks) < k:
-            taken = {r.item_id for r in picks} | {item_id}
-            fallback = reason(SIMILAR_FALLBACK, lang, item_id, title=anchor)
-            for similar in serving.similar_items(item_id, k):
-                if similar.item_id not in taken and len(picks) < k:
-                    picks.append(replace(similar, reason=fallback.text, explanation=fallback))
+            picks += self._similar_fallback(serving, item_id, anchor, picks, k, lang)
         return self._serve(BOUGHT_TOGETHER, picks, user_id, assignment)
 
     def continue_shopping(self, user_id: str, k: int = 10, *, lang: str | None = None) -> Served:
@@ -266,6 +251,28 @@ class Scenarios:
         )
         return served
 
+    def _similar_fallback(
+        self,
+        serving: Serving,
+        item_id: str,
+        anchor: str,
+        picks: list[Recommendation],
+        k: int,
+        lang: str,
+    ) -> list[Recommendation]:
+        """Similar items, not already picked, to fill a bought-together list up to k; none when
+        no trained model relates items (then co-bought items alone are better than an error)."""
+        try:
+            similar = serving.similar_items(item_id, k)
+        except UnsupportedError:
+            if not picks:
+                raise
+            return []
+        taken = {r.item_id for r in picks} | {item_id}
+        fallback = reason(SIMILAR_FALLBACK, lang, item_id, title=anchor)
+        fill = [r for r in similar if r.item_id not in taken][: k - len(picks)]
+        return [replace(r, reason=fallback.text, explanation=fallback) for r in fill]
+
     def _text_index(self, serving: Serving) -> TextIndex:
         """The search index of the version served (built on first use, once per version)."""
         with self._text_lock:
@@ -306,46 +313,6 @@ class Scenarios:
             rank + 1,
             float(matches.cosine[rank]),
         )
-
-
-def pending_items(
-    events: pd.DataFrame,
-    weights: Mapping[str, float],
-    *,
-    now_ms: float,
-    half_life_days: float,
-    max_age_days: float,
-) -> list[Pending]:
-    """Items with a cart, favourite, click or view after their last purchase, from events oldest
-    first: each scored by its strongest such kind's weight, halved every `half_life_days` since
-    the latest of them; best first. Items ever disliked, and those last touched more than
-    `max_age_days` ago, are left out."""
-    strongest: dict[str, tuple[str, int]] = {}
-    disliked: set[str] = set()
-    for item_id, kind, ts in zip(
-        events["item_id"].tolist(), events["kind"].tolist(), events["ts"].tolist()
-    ):
-        if not isinstance(item_id, str):
-            continue
-        if weights.get(kind, 0.0) < 0:
-            disliked.add(item_id)
-        if kind == "purchase":
-            strongest.pop(item_id, None)
-        if kind not in PENDING_KINDS:
-            continue
-        pending = PENDING_KINDS[kind]
-        held = strongest.get(item_id)
-        if held is not None and weights.get(held[0], 0.0) > weights.get(pending, 0.0):
-            pending = held[0]
-        strongest[item_id] = (pending, int(ts))
-    found = []
-    for item_id, (kind, ts) in strongest.items():
-        age_days = (now_ms - ts) / DAY_MS
-        if item_id in disliked or age_days > max_age_days:
-            continue
-        score = weights.get(kind, 0.0) * 0.5 ** (max(age_days, 0.0) / half_life_days)
-        found.append(Pending(item_id, PENDING[kind], float(score), ts))
-    return sorted(found, key=lambda p: (-p.score, -p.ts, p.item_id))
 
 
 def _item(
