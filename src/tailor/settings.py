@@ -271,6 +271,24 @@ class OnlineSettings(_Section):
         return self
 
 
+class PropensitySettings(_Section):
+    """Purchase prediction (`tailor.propensity`): horizons, time windows, LightGBM, calibration."""
+
+    days: list[int] = Field(default_factory=lambda: [7], description="horizons (days) trained")
+    windows: int = Field(6, ge=2, description="time windows trained on (calibration is cross-fitted)")
+    step_days: float = Field(1.0, gt=0, description="days between the windows' cutoffs")
+    candidate_days: float = Field(30.0, gt=0, description="items/categories touched this recently")
+    candidate_items: int = Field(30, ge=1, description="latest touched items per user in training")
+    negatives_per_user: int = Field(5, ge=0, description="popular untouched items per user")
+    consumable_min_users: int = Field(5, ge=1, description="repeat buyers that make a consumable")
+    n_estimators: int = Field(300, ge=1)
+    learning_rate: float = Field(0.02, gt=0)
+    num_leaves: int = Field(4, ge=2)
+    min_child_samples: int = Field(100, ge=1)
+    calibration: Literal["isotonic", "platt"] = "isotonic"
+    calibration_folds: int = Field(3, ge=2, description="window groups the calibration is cross-fitted over")
+
+
 class Settings(BaseSettings):
     """Everything Tailor can be configured with."""
 
@@ -287,6 +305,7 @@ class Settings(BaseSettings):
     scenarios: ScenarioSettings = ScenarioSettings()
     online: OnlineSettings = OnlineSettings()
     profiles: ProfileSettings = ProfileSettings()
+    propensity: PropensitySettings = PropensitySettings()
 
     @classmethod
     def settings_customise_sources(

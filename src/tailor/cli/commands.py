@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from tailor.cli.config_template import CONFIG_TEMPLATE
 from tailor.cli.keys import keys_app, print_access, print_new_key, replace_demo_key
+from tailor.cli import propensity as propensity_cli
 from tailor.cli.profile import profile as profile_command
 from tailor.cli.report import report_app
 from tailor.cli.output import (
@@ -65,6 +66,14 @@ class FileFormat(str, Enum):
     tsv = "tsv"
     jsonl = "jsonl"
     parquet = "parquet"
+
+
+class Subject(str, Enum):
+    recommenders = "recommenders"
+    propensity = "propensity"
+
+
+WHAT = typer.Argument(help="recommenders (the default) or propensity (purchase prediction)")
 
 
 class DatasetName(str, Enum):
@@ -200,11 +209,15 @@ def _print_import(report: ImportReport) -> None:
 @app.command()
 def train(
     ctx: typer.Context,
+    what: Annotated[Subject, WHAT] = Subject.recommenders,
     evaluate: Annotated[
         bool, typer.Option(help="measure the models on a time holdout first (fits them twice)")
     ] = True,
 ) -> None:
     """Evaluate the configured models on a time holdout, fit them on all events, publish a new version."""
+    if what is Subject.propensity:
+        with _engine(ctx) as engine:
+            return propensity_cli.train(engine)
     start = time.perf_counter()
     with _engine(ctx) as engine, step_bar("training") as progress:
         manifest = engine.train(progress, evaluate=evaluate)
@@ -221,11 +234,21 @@ def train(
 @app.command()
 def evaluate(
     ctx: typer.Context,
+    what: Annotated[Subject, WHAT] = Subject.recommenders,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="also write the metrics to this JSON file")
     ] = None,
+    days: Annotated[
+        int | None, typer.Option(help="propensity: horizon (default: the first of propensity.days)")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="propensity: reliability diagram file (.svg)")
+    ] = None,
 ) -> None:
     """Measure every configured model and their blend on a time holdout (the latest 10% of events)."""
+    if what is Subject.propensity:
+        with _engine(ctx) as engine:
+            return propensity_cli.evaluate(engine, days, plot, json_out)
     start = time.perf_counter()
     with _engine(ctx) as engine, step_bar("evaluating") as progress:
         evaluation = engine.evaluate(progress)

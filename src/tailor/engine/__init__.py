@@ -29,6 +29,7 @@ from tailor.engine.writes import (
 )
 from tailor.errors import InvalidInputError, NotFittedError, StoreError
 from tailor.profiles import ProfileBook
+from tailor.propensity.service import PropensityService
 from tailor.rank.explain import language
 from tailor.rank.rules import Rules
 from tailor.settings import Settings
@@ -54,6 +55,7 @@ class Engine:
         self._load_lock = threading.Lock()
         self.scenarios = Scenarios(self)  # request ids, A/B variants, the served-list log
         self._profiles: ProfileBook | None = None
+        self._propensity: PropensityService | None = None
 
     # ---- writes -------------------------------------------------------------------------------
 
@@ -220,6 +222,13 @@ class Engine:
         if self._profiles is None:
             self._profiles = ProfileBook(self.store, self.settings)
         return self._profiles
+
+    @property
+    def propensity(self) -> PropensityService:
+        """Calibrated purchase probabilities from the current propensity version."""
+        if self._propensity is None:
+            self._propensity = PropensityService(self.store, self.settings)
+        return self._propensity
 
     # ---- helpers ------------------------------------------------------------------------------
 

@@ -1,0 +1,41 @@
+"""`GET /v1/users/{user_id}/purchase-probability`: calibrated purchase probabilities."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from tailor.service.auth import requires
+from tailor.service.routes import EngineDep
+from tailor.service.schemas import ErrorOut
+from tailor.settings import Role, Settings
+
+
+def router(settings: Settings) -> APIRouter:
+    api = APIRouter(prefix="/v1/users", tags=["purchase prediction"])
+    default_days = settings.propensity.days[0]
+
+    @api.get(
+        "/{user_id}/purchase-probability",
+        responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+        summary="P(the user buys anything, this item, or in this category within N days)",
+        dependencies=[requires(Role.read)],
+    )
+    def purchase_probability(
+        user_id: str,
+        engine: EngineDep,
+        days: Annotated[int, Query(ge=1, description="horizon; one of propensity.days")] = default_days,
+        item_id: Annotated[str | None, Query(description="also P(buys this item)")] = None,
+        category: Annotated[
+            str | None, Query(description="also P(buys in this category); default: the item's")
+        ] = None,
+        at: Annotated[int | None, Query(ge=0, description="as of (ms since the epoch); default now")] = None,
+    ) -> dict[str, Any]:
+        """Calibrated probabilities from the user's latest events, with the expected days to the
+        next purchase in the category when it is a consumable the user has bought."""
+        return engine.propensity.probability(
+            user_id, days, item_id=item_id, category=category, now=at
+        )
+
+    return api
