@@ -417,3 +417,15 @@ def test_a_ranker_that_cannot_be_trained_leaves_the_blend_with_its_reason(tmp_pa
         manifest = engine.train(evaluate=False)
         assert manifest.ranker is None and "fewer than 2 users" in manifest.skipped["ranker"]
         assert engine.recommend(active_user(engine), 5)
+
+
+def test_training_reuses_the_evaluations_models_for_the_ranker(tmp_path):
+    steps: list[str] = []
+    with make_engine(tmp_path) as engine:
+        fill(engine)
+        engine.train(lambda step, done, total: steps.append(step))
+    fits = [s for s in steps if s.startswith(("evaluating", "fitting", "ranker:"))]
+    assert [s for s in fits if "sources before its cutoff" in s] == [
+        f"evaluating sources before its cutoff: {name}" for name in MODELS
+    ]  # the final ranker's cutoff is the evaluation's: its models are fitted once
+    assert "ranker: the ranker" in fits

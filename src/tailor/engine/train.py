@@ -32,7 +32,7 @@ from tailor.errors import ConfigError, InvalidInputError, UnsupportedError
 from tailor.evaluation import evaluate, ranking_metrics
 from tailor.models import Recommender, model_class
 from tailor.rank.blend import Blend
-from tailor.rank.ranker import TwoStage, fit_two_stage, rank_users, ranker_split
+from tailor.rank.ranker import TwoStage, fit_two_stage, rank_users, ranker_cutoff, ranker_split
 from tailor.settings import Settings
 from tailor.store.base import Store
 
@@ -94,7 +94,14 @@ def build_models(settings: Settings) -> dict[str, Recommender]:
 def evaluate_models(
     data: Dataset, settings: Settings, progress: Progress | None = None
 ) -> Evaluation:
-    """Fit every configured model before the cutoff and measure it, and the blend, after it."""
+    """Fit every configured model before the cutoff and measure it, the blend and the ranker
+    after it."""
+    return _evaluate(data, settings, progress)[0]
+
+
+def _evaluate(
+    data: Dataset, settings: Settings, progress: Progress | None
+) -> tuple[Evaluation, _Held]:
     cutoff = int(np.quantile(data.ts, 1.0 - HOLDOUT_FRACTION, method="higher"))
     split = time_split(data, cutoff)
     train_part, holdout = split.train, split.test
@@ -102,7 +109,7 @@ def evaluate_models(
         raise InvalidInputError(
             "no user has events both before and after the holdout cutoff: nothing to evaluate on"
         )
-    fitted = _fit_all(build_models(settings), train_part, settings, progress, "evaluating")
+    fitted = fit_models(build_models(settings), train_part, settings, progress, "evaluating")
     metrics = {name: _measure(model, split) for name, model in fitted.models.items()}
     metrics[BLEND] = _measure(Blend(fitted.models, settings.train.blend_weights), split)
     skipped = dict(fitted.skipped)
@@ -121,7 +128,8 @@ def evaluate_models(
         "seen_items_masked": True,
         "ks": list(KS),
     }
-    return Evaluation(metrics, protocol, fit_seconds=fitted.seconds, skipped=skipped)
+    evaluation = Evaluation(metrics, protocol, fit_seconds=fitted.seconds, skipped=skipped)
+    return evaluation, _Held(cutoff, split, fitted.models)
 
 
 def train(
@@ -129,12 +137,12 @@ def train(
 ) -> Manifest:
     """Evaluate (unless told not to), refit on all events, write a new artifact and make it current."""
     data, listed = load_dataset(store, settings)
-    evaluation = evaluate_models(data, settings, progress) if evaluate else NOT_EVALUATED
+    evaluation, held = _evaluate(data, settings, progress) if evaluate else (NOT_EVALUATED, None)
     candidates = {n: m for n, m in build_models(settings).items() if n not in evaluation.skipped}
-    fitted = _fit_all(candidates, data, settings, progress, "fitting on all events:")
+    fitted = fit_models(candidates, data, settings, progress, "fitting on all events:")
     skipped = {**evaluation.skipped, **fitted.skipped}
     skipped.pop(RANKER, None)  # decided afresh on all events
-    two_stage = _fit_ranker(data, fitted.models, settings, progress, skipped, "ranker:")
+    two_stage = _fit_ranker(data, fitted.models, settings, progress, skipped, "ranker:", held)
     _report(progress, "writing the artifact", 0, None)
     manifest = write_artifact(
         settings.artifacts_dir,
@@ -160,27 +168,41 @@ def _fit_ranker(
     progress: Progress | None,
     skipped: dict[str, str],
     label: str,
+    held: _Held | None = None,
 ) -> TwoStage | None:
     """The two-stage ranker over `serving` (models fitted on all of `data`), trained on a time
-    split of `data`; None when it is off, or (with the reason in `skipped`) cannot be trained."""
+    split of `data`; None when it is off, or (with the reason in `skipped`) cannot be trained.
+    The models of `held` are reused when they were fitted before the ranker's own cutoff."""
     ranker_settings = settings.train.ranker
     if not ranker_settings.enabled:
         return None
     try:
-        split = ranker_split(data, ranker_settings)
-        wanted = {n: m for n, m in build_models(settings).items() if n in serving}
-        before = _fit_all(
-            wanted, split.train, settings, progress, f"{label} sources before its cutoff:"
-        )
+        if held is not None and held.cutoff == ranker_cutoff(data, ranker_settings):
+            split, before = held.split, held.models
+        else:
+            split = ranker_split(data, ranker_settings)
+            wanted = {n: m for n, m in build_models(settings).items() if n in serving}
+            before = fit_models(
+                wanted, split.train, settings, progress, f"{label} sources before its cutoff:"
+            ).models
         _report(progress, f"{label} the ranker", 0, None)
         with threadpool_limits(settings.train.threads):
             return fit_two_stage(
-                data, split, before.models, serving, ranker_settings,
+                data, split, before, serving, ranker_settings,
                 threads=settings.train.threads, random_state=settings.train.random_state,
             )  # fmt: skip
     except UnsupportedError as exc:
         skipped[RANKER] = exc.message
         return None
+
+
+@dataclass(frozen=True)
+class _Held:
+    """The evaluation's split and the models it fitted before the cutoff."""
+
+    cutoff: int
+    split: TimeSplit
+    models: dict[str, Recommender]
 
 
 @dataclass(frozen=True)
@@ -190,7 +212,7 @@ class _Fitted:
     skipped: dict[str, str]
 
 
-def _fit_all(
+def fit_models(
     models: dict[str, Recommender],
     data: Dataset,
     settings: Settings,

@@ -77,7 +77,8 @@ class ModelRank:
 @dataclass(frozen=True)
 class Contributions:
     """What produced an item: the models that ranked (or retrieved) it, the boosts applied to it,
-    and with a learned ranker the features that moved its score most (their SHAP values)."""
+    and with a learned ranker the features that moved its score most (their credit along the
+    item's decision paths through the ranker's trees)."""
 
     models: dict[str, ModelRank]
     rules: list[str]

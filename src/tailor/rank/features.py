@@ -88,13 +88,17 @@ class ItemSide:
     price: np.ndarray  # NaN: unknown
     category: np.ndarray  # leaf category code, -1: none
     top: np.ndarray  # top-level category code, -1: none
+    n_categories: int
+    n_tops: int
 
     @classmethod
     def of(cls, stats: ItemStats, price: np.ndarray, categories: Sequence[str | None]) -> ItemSide:
         paths = pd.Series(list(categories), dtype=object).where(lambda s: s.notna() & (s != ""))
-        leaf, _ = pd.factorize(paths)
-        top, _ = pd.factorize(paths.str.split(CATEGORY_SEPARATOR, n=1).str[0])
-        return cls(stats, price, leaf.astype(np.int64), top.astype(np.int64))
+        leaf, leaves = pd.factorize(paths)
+        top, tops = pd.factorize(paths.str.split(CATEGORY_SEPARATOR, n=1).str[0])
+        return cls(
+            stats, price, leaf.astype(np.int64), top.astype(np.int64), len(leaves), len(tops)
+        )
 
     @classmethod
     def of_data(cls, stats: ItemStats, data: Dataset) -> ItemSide:
@@ -147,19 +151,15 @@ class FeatureBuilder:
     def _price(self, history: _History, row: np.ndarray, item: np.ndarray) -> list[np.ndarray]:
         """Share of the user's history prices at or below the item's price; log price ratio to
         the user's mean price. NaN when the item's or all the user's prices are unknown."""
-        price = self.items.price
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_price = np.log(np.where(price > 0, price, np.nan))
-        hist_log = log_price[history.items]
+        hist_log = _log_price(self.items.price[history.items])
         known = np.isfinite(hist_log)
         n_users = len(history.lengths)
         counts = np.bincount(history.rows[known], minlength=n_users)
         totals = np.bincount(history.rows[known], weights=hist_log[known], minlength=n_users)
         # Rows x 1e3 plus a log price squashed into (0, 1): one sorted array serves all users.
-        squash = _squash(hist_log[known])
-        keys = np.sort(history.rows[known] * 1e3 + squash)
+        keys = np.sort(history.rows[known] * 1e3 + _squash(hist_log[known]))
         starts = np.concatenate([[0], np.cumsum(counts)])[:-1]
-        cand_log = log_price[item]
+        cand_log = _log_price(self.items.price[item])
         at = np.searchsorted(keys, row * 1e3 + _squash(cand_log), side="right") - starts[row]
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(np.isfinite(cand_log) & (counts[row] > 0), at / counts[row], np.nan)
@@ -167,30 +167,35 @@ class FeatureBuilder:
         return [share, ratio]
 
     def _affinity(self, history: _History, row: np.ndarray, item: np.ndarray) -> list[np.ndarray]:
-        n_items = len(self.items.price)
-        n_groups = len(KIND_GROUPS)
         lengths = np.maximum(history.lengths[row], 1)
-        leaf, top = self.items.category, self.items.top
+        n_items = len(self.items.price)
         by_item = _Lookup(history.rows * n_items + history.items, history.groups, history.ago)
-        by_leaf = _Lookup(
-            history.rows * (leaf.max(initial=0) + 1) + leaf[history.items],
-            history.groups, history.ago, valid=leaf[history.items] >= 0,
-        )  # fmt: skip
-        by_top = _Lookup(
-            history.rows * (top.max(initial=0) + 1) + top[history.items],
-            history.groups, history.ago, valid=top[history.items] >= 0,
-        )  # fmt: skip
         item_key = row * n_items + item
-        leaf_key = np.where(leaf[item] >= 0, row * (leaf.max(initial=0) + 1) + leaf[item], -1)
-        top_key = np.where(top[item] >= 0, row * (top.max(initial=0) + 1) + top[item], -1)
+        by_leaf, leaf_key = _by_code(
+            self.items.category, self.items.n_categories, history, row, item
+        )
+        by_top, top_key = _by_code(self.items.top, self.items.n_tops, history, row, item)
         return [
             by_leaf.count(leaf_key) / lengths,
             by_top.count(top_key) / lengths,
-            *(by_item.count(item_key, g) for g in range(n_groups)),
-            *(by_leaf.count(leaf_key, g) for g in range(n_groups)),
+            *(by_item.count(item_key, g) for g in range(len(KIND_GROUPS))),
+            *(by_leaf.count(leaf_key, g) for g in range(len(KIND_GROUPS))),
             by_item.recency(item_key),
             by_leaf.recency(leaf_key),
         ]
+
+
+def _by_code(
+    codes: np.ndarray, n_codes: int, history: _History, row: np.ndarray, item: np.ndarray
+) -> tuple[_Lookup, np.ndarray]:
+    """A lookup of the history's events by (user, item code), and each candidate's key (-1:
+    the item has no code)."""
+    hist_codes = codes[history.items]
+    lookup = _Lookup(
+        history.rows * n_codes + hist_codes, history.groups, history.ago, valid=hist_codes >= 0
+    )
+    cand_codes = codes[item]
+    return lookup, np.where(cand_codes >= 0, row * n_codes + cand_codes, -1)
 
 
 @dataclass(frozen=True)
@@ -254,6 +259,12 @@ def _find(
         return np.full(len(query), default, dtype=np.float32)
     at = np.minimum(np.searchsorted(sorted_keys, query), len(sorted_keys) - 1)
     return np.where(sorted_keys[at] == query, values[at], default).astype(np.float32)
+
+
+def _log_price(price: np.ndarray) -> np.ndarray:
+    """log(price); NaN for an unknown or non-positive price."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(np.where(price > 0, price, np.nan))
 
 
 def _squash(log_price: np.ndarray) -> np.ndarray:

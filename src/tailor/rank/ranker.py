@@ -29,6 +29,7 @@ from tailor.evaluation.offline import slice_users
 from tailor.models.base import Recommender
 from tailor.rank.features import FeatureBuilder, ItemSide, ItemStats, kind_groups
 from tailor.rank.retrieval import Candidates, Retriever
+from tailor.rank.tree_paths import TreePaths
 from tailor.settings import RankerSettings
 from tailor.types import UserBatch
 
@@ -46,6 +47,7 @@ class Ranker:
     def __init__(self, booster: Any, names: Sequence[str]) -> None:
         self.booster = booster
         self.names = list(names)
+        self.paths = TreePaths(booster)
 
     @classmethod
     def fit(
@@ -115,13 +117,15 @@ class Ranker:
     def contributions(
         self, features: np.ndarray, top: int = TOP_CONTRIBUTIONS
     ) -> list[dict[str, float]]:
-        """Per row, the `top` features that moved its score most (LightGBM's SHAP values)."""
+        """Per row, the `top` features that moved its score most, with their credit along the
+        row's decision paths (`tailor.rank.tree_paths`)."""
         if not len(features):
             return []
-        shap = self.booster.predict(features, pred_contrib=True, num_threads=1)[:, :-1]
-        order = np.argsort(-np.abs(shap), axis=1)[:, :top]
+        credit = self.paths.contributions(features)
+        order = np.argsort(-np.abs(credit), axis=1, kind="stable")[:, :top]
         return [
-            {self.names[f]: round(float(shap[r, f]), 4) for f in order[r]} for r in range(len(shap))
+            {self.names[f]: round(float(credit[r, f]), 4) for f in order[r].tolist()}
+            for r in range(len(credit))
         ]
 
 
@@ -233,12 +237,15 @@ class TwoStage:
 # ---- training ------------------------------------------------------------------------------------
 
 
+def ranker_cutoff(data: Dataset, settings: RankerSettings) -> int:
+    """Where the latest `label_fraction` of the events begin."""
+    return int(np.quantile(data.ts, 1.0 - settings.label_fraction, method="higher"))
+
+
 def ranker_split(data: Dataset, settings: RankerSettings) -> TimeSplit:
-    """`data` split where the latest `label_fraction` of its events begin: the sources of the
-    ranker's training are fitted before, and what users did after labels their candidates."""
-    return time_split(
-        data, int(np.quantile(data.ts, 1.0 - settings.label_fraction, method="higher"))
-    )
+    """`data` split at `ranker_cutoff`: the sources of the ranker's training are fitted before,
+    and what users did after labels their candidates."""
+    return time_split(data, ranker_cutoff(data, settings))
 
 
 def rank_users(

@@ -97,7 +97,8 @@ class ContributionsOut(BaseModel):
     rules: list[str] = Field(description="the boosts applied, e.g. new_boost, promoted_boost")
     features: dict[str, float] = Field(
         default_factory=dict,
-        description="with a learned ranker: the features that moved its score most (SHAP values)",
+        description="with a learned ranker: the 3 features that moved its score most, with "
+        "their credit along the item's decision paths through the ranker's trees",
     )
 
 
