@@ -64,9 +64,23 @@ def sign_in(client: TestClient, key: str):
     return client.post("/console/sign-in", data={"key": key, "next": "/console"})
 
 
-@pytest.fixture
-def client(settings, admin_key):
-    """A TestClient signed in to the console, not following redirects."""
+@pytest.fixture(scope="session")
+def app_client(settings):
+    """One app for the session (its engine loads the text encoder once), not following redirects."""
     with TestClient(create_app(settings), follow_redirects=False) as client:
-        assert sign_in(client, admin_key).status_code == 303
         yield client
+
+
+@pytest.fixture
+def anonymous(app_client):
+    """The app's client without a session or a language cookie."""
+    app_client.cookies.clear()
+    yield app_client
+    app_client.cookies.clear()
+
+
+@pytest.fixture
+def client(anonymous, admin_key):
+    """The app's client signed in to the console."""
+    assert sign_in(anonymous, admin_key).status_code == 303
+    return anonymous

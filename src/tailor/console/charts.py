@@ -89,3 +89,36 @@ def grouped_bars(groups: Mapping[str, Mapping[str, float]], title: str, y_title:
         ],
         "layout": _layout(title, "", y_title, barmode="group"),
     }
+
+
+def rates_with_intervals(
+    labels: Sequence[str], rates: Sequence[Mapping[str, float | None]], title: str
+) -> Figure:
+    """Bars of rates (in %) with their confidence intervals as error bars."""
+
+    def pct(value: float | None) -> float | None:
+        return None if value is None else 100 * value
+
+    values = [pct(r["value"]) for r in rates]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": list(labels),
+                "y": values,
+                "error_y": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [
+                        None if v is None or r["high"] is None else pct(r["high"]) - v
+                        for v, r in zip(values, rates)
+                    ],
+                    "arrayminus": [
+                        None if v is None or r["low"] is None else v - pct(r["low"])
+                        for v, r in zip(values, rates)
+                    ],
+                },
+            }
+        ],
+        "layout": _layout(title, "", "%"),
+    }

@@ -45,6 +45,10 @@ class Words:
         key = f"model_{name}"
         return self(key) if key in self.entries else name
 
+    def scenario(self, name: str) -> str:
+        key = f"scenario_{name}"
+        return self(key) if key in self.entries else name
+
     def other(self) -> str:
         return next(lang for lang in LANGUAGES if lang != self.lang)
 

@@ -6,7 +6,7 @@ language when the shop gives it in both (`localized`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,7 +201,8 @@ def user(page: Page, user_id: str) -> dict[str, Any]:
 
 
 def _scenarios(page: Page, user_id: str, timeline: pd.DataFrame) -> list[dict[str, Any]]:
-    """Home feed, and the feed within the user's most visited top category."""
+    """Home feed, the feed within the user's most visited top category, and continue shopping
+    once that scenario has landed."""
     engine = page.engine
     if engine.version is None:
         return []
@@ -220,6 +221,9 @@ def _scenarios(page: Page, user_id: str, timeline: pd.DataFrame) -> list[dict[st
                 "rows": page.rec_rows(recs),
             }
         )
+    pending = _call(page, "continue_shopping", user_id, shape=page.rec_rows)
+    if pending["landed"] and "value" in pending:
+        scenarios.append({"name": page.t("scenario_continue_shopping"), "rows": pending["value"]})
     return scenarios
 
 
@@ -235,13 +239,13 @@ def _top_category(engine: Engine, timeline: pd.DataFrame) -> str | None:
     return str(tops.value_counts().index[0])
 
 
-def _call(page: Page, name: str, *args: Any) -> dict[str, Any]:
-    """{"landed": bool, "value": plain result, "error": message} for a capability."""
-    method = capability(page.engine, name)
+def _call(page: Page, name: str, *args: Any, shape: Callable[[Any], Any] = plain) -> dict[str, Any]:
+    """{"landed": bool, "value": its result shaped for the page, "error": message}."""
+    method = capability(page.engine, name, page.lang)
     if method is None:
         return {"landed": False}
     try:
-        return {"landed": True, "value": plain(method(*args))}
+        return {"landed": True, "value": shape(method(*args))}
     except TailorError as exc:
         return {"landed": True, "error": exc.message}
 
@@ -272,7 +276,7 @@ def item(page: Page, item_id: str) -> dict[str, Any]:
         "similar_error": similar_error,
         "audience": stats.item_audience(item_id),
         "buyers": stats.item_buyers(item_id),
-        "bought_together": _call(page, "bought_together", item_id),
+        "bought_together": _call(page, "bought_together", item_id, shape=page.rec_rows),
         "predicted_audience": _call(page, "audience", item_id),
     }
 
@@ -327,4 +331,38 @@ def push(page: Page) -> dict[str, Any]:
 
 
 def experiments(page: Page) -> dict[str, Any]:
-    return {"report": _call(page, "experiments")}
+    report = _call(page, "experiments", shape=lambda r: _report_rows(page, r))
+    rows = report.get("value") or []
+    variants = [r for r in rows if r["variant"] is not None]
+    figures = [
+        charts.rates_with_intervals(
+            [f"{r['scenario']} · {r['experiment']} · {r['variant']}" for r in variants],
+            [r[key] for r in variants],
+            page.t(title),
+        )
+        for key, title in (("ctr", "chart_ctr"), ("conversion", "chart_conversion"))
+        if variants
+    ]
+    return {"report": report, "figures": figures}
+
+
+def _report_rows(page: Page, report: Any) -> list[dict[str, Any]]:
+    """The online report's rows, scenario names in the page's language."""
+
+    def rate(value: Any) -> dict[str, float | None]:
+        return {"value": value.value, "low": value.low, "high": value.high}
+
+    return [
+        {
+            "scenario": page.t.scenario(row.scenario),
+            "experiment": row.experiment,
+            "variant": row.variant,
+            "served": row.served,
+            "shown": row.shown,
+            "clicks": row.clicks,
+            "conversions": row.conversions,
+            "ctr": rate(row.ctr),
+            "conversion": rate(row.conversion_rate),
+        }
+        for row in report.rows
+    ]
