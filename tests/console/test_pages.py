@@ -232,3 +232,37 @@ def test_pages_render_from_postgresql(postgres_url, tmp_path):
             counts = engine.store.counts()
         overview = client.get("/console").text
         assert f'id="count-events">{counts["events"]:,}<' in overview
+
+
+def test_user_page_shows_the_profile_once_it_has_landed(client, engine):
+    if capability(engine, "profile") is None:
+        pytest.skip("profiles have not landed")
+    page = unescape(in_language(client, "zh").get("/console/users/u1").text)
+    expected = engine.profiles.profile("u1", "zh")
+    assert f'<p id="profile-summary">{expected["summary"]}</p>' in page
+    assert Words("zh")("profile_lifecycle") in page and expected["lifecycle"]["label"] in page
+
+
+def test_experiments_page_shows_variant_rates_with_intervals_once_landed(client, engine):
+    if capability(engine, "experiments") is None:
+        pytest.skip("the online report has not landed")
+    from tailor.store.base import Feedback, ServedList
+
+    now = int(time.time() * 1000)
+    lists = [
+        ServedList(f"console-{v}-{i}", "home", ["i1", "i2"], now, "u1", "layout", v)
+        for v in ("a", "b")
+        for i in range(20)
+    ]
+    engine.store.add_served(lists)
+    clicked = [lst for lst in lists if lst.variant == "b"][:5]
+    engine.store.add_feedback(
+        [Feedback(lst.request_id, "impression", now) for lst in lists]
+        + [Feedback(lst.request_id, "click", now, "i1") for lst in clicked]
+    )
+    page = client.get("/console/experiments").text
+    rows = cells(page, "experiments-table", 2)
+    assert "a" in rows and "b" in rows
+    ctr = dict(zip(rows, cells(page, "experiments-table", 7)))
+    assert ctr["a"].startswith("0.00%") and ctr["b"].startswith("12.50% [")  # 5 of 40 shown
+    assert 'data-figure="experiment-chart-1-data"' in page
