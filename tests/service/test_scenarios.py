@@ -19,7 +19,7 @@ from tailor.ingest.synthetic import generate_shop
 from tailor.online.ab import assign
 from tailor.online.report import online_report
 from tailor.service import create_app
-from tailor.settings import load_settings
+from tailor.settings import SCENARIOS, load_settings
 from tailor.store import open_store
 
 MODELS = ["popular", "itemknn", "cobought", "content"]
@@ -242,6 +242,7 @@ def test_every_list_carries_a_request_id_and_its_scenario(client, shop):
         "search": "/v1/search?q=tea",
         "popular": "/v1/popular",
     }
+    assert set(routes) == set(SCENARIOS)
     ids = set()
     for scenario, path in routes.items():
         body = client.get(path).json()
