@@ -58,28 +58,40 @@ def softmax_loss(
     if items_net.text_tower is None:
         return loss
     text_targets, text_candidates = items_net.text_only(targets), items_net.text_only(candidates)
-    return loss + text_tower_loss(hidden, text_targets, text_candidates, other_logits, is_target)
+    return loss + text_tower_loss(
+        hidden, target_logits, other_logits, text_targets, text_candidates, is_target, generator
+    )
+
+
+TEXT_SHARE = 0.5  # chance that a target or candidate is seen by its text in the tower's loss
 
 
 def text_tower_loss(
     hidden: Tensor,
+    target_logits: Tensor,
+    other_logits: Tensor,
     text_targets: Tensor,
     text_candidates: Tensor,
-    other_logits: Tensor,
     is_target: Tensor,
+    generator: torch.Generator,
 ) -> Tensor:
-    """Each target by its text alone, against the other candidates both fused and by their text.
+    """The same ranking with a random half of the targets and candidates seen by their text alone.
 
-    That is the ranking a never-trained item faces at request time: its text-tower vector among
-    the fused vectors of items with events (and the text vectors of other new items). The user
-    states and fused logits are detached, so only the tower learns here and the fused model
-    trains exactly as without it.
+    That mimics request time, where a never-trained item's text-tower vector competes with the
+    fused vectors of items with events. Whether an item is seen by its text is independent of it
+    being the target, so the tower learns scores on the fused scale: pushed up when it stands for
+    the target, down when it stands for a negative. (Were it always the target, it would learn to
+    outscore every fused item.) The user states and fused logits are detached, so only the tower
+    learns here and the fused model trains as it would without it.
     """
     hidden = hidden.detach()
-    target_logits = (hidden * text_targets).sum(-1, keepdim=True)
-    text_logits = (hidden @ text_candidates.T).masked_fill(is_target, float("-inf"))
-    others = torch.cat([other_logits.detach(), text_logits], dim=1)
-    return _target_first_cross_entropy(target_logits, others)
+    as_text = torch.rand(len(hidden), 1, generator=generator) < TEXT_SHARE
+    target = torch.where(
+        as_text, (hidden * text_targets).sum(-1, keepdim=True), target_logits.detach()
+    )
+    as_text = torch.rand(1, len(text_candidates), generator=generator) < TEXT_SHARE
+    others = torch.where(as_text, hidden @ text_candidates.T, other_logits.detach())
+    return _target_first_cross_entropy(target, others.masked_fill(is_target, float("-inf")))
 
 
 def _target_first_cross_entropy(target_logits: Tensor, other_logits: Tensor) -> Tensor:
