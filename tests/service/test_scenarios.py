@@ -43,7 +43,7 @@ def settings_for(folder, **online):
     return load_settings(
         store_url=f"sqlite:///{folder}/tailor.db",
         artifacts_dir=folder / "artifacts",
-        train={"models": MODELS},
+        train={"models": MODELS, "ranker": {"enabled": False}},  # the ranker's own tests train it
         online=online,
     )
 
