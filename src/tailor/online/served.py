@@ -3,7 +3,8 @@
 A list is stored by a background thread in batches, at most `flush_seconds` after it was
 answered, so a request pays for no write of its own (a SQLite commit syncs to disk). Until then
 it waits in memory, where feedback lookups find it too. `close()` writes what is pending; a crash
-loses at most the lists of the last `flush_seconds`.
+loses at most the lists of the last `flush_seconds`. While the store refuses writes, lists wait
+(retried every round) up to `max_pending`; past that the oldest are dropped and counted.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from tailor.errors import StoreError
 from tailor.store.base import ServedList, Store
 
 log = logging.getLogger(__name__)
+MAX_PENDING = 100_000  # lists held while the store cannot take them; beyond, the oldest go
 
 
 class ServedLog:
-    def __init__(self, store: Store, flush_seconds: float) -> None:
+    def __init__(self, store: Store, flush_seconds: float, max_pending: int = MAX_PENDING) -> None:
         self.store = store
         self.flush_seconds = flush_seconds
+        self.max_pending = max_pending
+        self.dropped = 0  # lists never stored because too many were waiting
         self._pending: dict[str, ServedList] = {}
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
@@ -33,6 +37,9 @@ class ServedLog:
         with self._lock:
             if self._closed:
                 raise StoreError("the served-list log is closed")
+            if len(self._pending) >= self.max_pending:
+                del self._pending[next(iter(self._pending))]
+                self.dropped += 1
             self._pending[served.request_id] = served
             if self._thread is None:
                 self._thread = threading.Thread(
