@@ -191,15 +191,16 @@ def test_a_capability_not_landed_is_said_plainly(client, engine, name, path, key
 
 def test_a_capability_lights_up_once_the_engine_has_it(client, monkeypatch):
     def purchase_probability(self, user_id):
-        return {"user_id": user_id, "p_buy_7_days": 0.4321}
+        return {"user_id": user_id, "days": 7, "model_version": "v1", "probability": 0.4321}
 
     monkeypatch.setattr(Engine, "purchase_probability", purchase_probability, raising=False)
     page = unescape(client.get("/console/users/u1").text)
-    assert "0.4321" in page and Words("en")("purchase_not_landed") not in page
+    assert Words("en")("purchase_within", days=7, p="43.2") in page
+    assert Words("en")("purchase_not_landed") not in page
 
 
 def test_data_health_shows_schema_volume_and_what_is_not_kept(client, engine):
-    page = unescape(client.get("/console/health").text)
+    page = unescape(client.get("/console/health?check=true").text)
     assert Words("en")("rejected_not_kept") in page
     assert Words("en")("duplicates_not_kept") in page
     assert "<code>event_id</code>" in page and "integrity-ok" in page

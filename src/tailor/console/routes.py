@@ -257,8 +257,8 @@ def router(settings: Settings) -> APIRouter:
         return await page(request, key, "experiments.html", "experiments", views.experiments)
 
     @api.get("/health")
-    async def health(request: Request, key: SignedIn) -> Response:
-        return await page(request, key, "health.html", "health", views.health)
+    async def health(request: Request, key: SignedIn, check: bool = False) -> Response:
+        return await page(request, key, "health.html", "health", lambda p: views.health(p, check))
 
     return api
 

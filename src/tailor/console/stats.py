@@ -6,7 +6,8 @@ one set of SQLAlchemy Core queries serves both. Days are UTC days: `ts // DAY_MS
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,13 @@ class DailyCounts:
     @property
     def total(self) -> int:
         return sum(sum(values) for values in self.series.values())
+
+
+@dataclass(frozen=True)
+class ItemActivity:
+    daily: DailyCounts  # events on the item per day and kind
+    audience: dict[str, int]  # distinct users per kind, largest first
+    buyers: list[tuple[str, int]]  # (user_id, purchases), most first
 
 
 @dataclass(frozen=True)
@@ -64,20 +72,7 @@ class ConsoleStats:
         stmt = select(day, group, func.count()).group_by(day, group).order_by(day)
         if where is not None:
             stmt = stmt.where(where)
-        counts: dict[str, dict[int, int]] = defaultdict(dict)
-        for day_index, label, n in self._rows(stmt):
-            counts[label if label is not None else "-"][int(day_index)] = int(n)
-        if not counts:
-            return DailyCounts([], {})
-        present = {d for per_day in counts.values() for d in per_day}
-        span = range(min(present), max(present) + 1)
-        return DailyCounts(
-            days=[d * DAY_MS for d in span],
-            series={
-                label: [per_day.get(d, 0) for d in span]
-                for label, per_day in sorted(counts.items())
-            },
-        )
+        return _daily((int(d), label, int(n)) for d, label, n in self._rows(stmt))
 
     def latest_event_ts(self) -> int | None:
         return self._scalar(select(func.max(events.c.ts)))
@@ -149,27 +144,45 @@ class ConsoleStats:
         )
         return [(row[0], row[1]) for row in self._rows(stmt)]
 
-    def item_audience(self, item_id: str) -> dict[str, int]:
-        """Distinct users per event kind on one item."""
-        stmt = (
-            select(events.c.kind, func.count(distinct(events.c.user_id)))
-            .where(events.c.item_id == item_id)
-            .group_by(events.c.kind)
-            .order_by(func.count(distinct(events.c.user_id)).desc())
+    def item_activity(self, item_id: str, top_buyers: int = 10) -> ItemActivity:
+        """Everything the item page counts, from one read of the item's events (events are not
+        indexed by item, so each read is a scan)."""
+        stmt = select(events.c.user_id, events.c.kind, events.c.ts).where(
+            events.c.item_id == item_id
         )
-        return {kind: int(n) for kind, n in self._rows(stmt)}
+        rows = self._rows(stmt)
+        per_day: Counter[tuple[int, str]] = Counter((ts // DAY_MS, kind) for _, kind, ts in rows)
+        audience: dict[str, set[str]] = defaultdict(set)
+        bought: Counter[str] = Counter()
+        for user_id, kind, _ in rows:
+            audience[kind].add(user_id)
+            if kind == "purchase":
+                bought[user_id] += 1
+        return ItemActivity(
+            daily=_daily((day, kind, n) for (day, kind), n in per_day.items()),
+            audience={
+                kind: len(users)
+                for kind, users in sorted(audience.items(), key=lambda kv: -len(kv[1]))
+            },
+            buyers=sorted(bought.items(), key=lambda kv: (-kv[1], kv[0]))[:top_buyers],
+        )
 
-    def item_buyers(self, item_id: str, limit: int = 10) -> list[tuple[str, int]]:
-        """The users who bought the item most often, with their purchase count."""
-        n = func.count().label("n")
-        stmt = (
-            select(events.c.user_id, n)
-            .where(events.c.item_id == item_id, events.c.kind == "purchase")
-            .group_by(events.c.user_id)
-            .order_by(n.desc(), events.c.user_id)
-            .limit(limit)
-        )
-        return [(user_id, int(count)) for user_id, count in self._rows(stmt)]
+
+def _daily(triples: Iterable[tuple[int, str | None, int]]) -> DailyCounts:
+    """DailyCounts from (day index, label, count), with every day of the span present."""
+    counts: dict[str, dict[int, int]] = defaultdict(dict)
+    for day_index, label, n in triples:
+        counts[label if label is not None else "-"][day_index] = n
+    if not counts:
+        return DailyCounts([], {})
+    present = {d for per_day in counts.values() for d in per_day}
+    span = range(min(present), max(present) + 1)
+    return DailyCounts(
+        days=[d * DAY_MS for d in span],
+        series={
+            label: [per_day.get(d, 0) for d in span] for label, per_day in sorted(counts.items())
+        },
+    )
 
 
 def _prefix(query: str) -> str:

@@ -256,7 +256,8 @@ def item(page: Page, item_id: str) -> dict[str, Any]:
     if not len(frame):
         return {"item_id": item_id, "found": False}
     fact = frame.iloc[0]
-    daily = stats.daily(where=events.c.item_id == item_id)
+    activity = stats.item_activity(item_id)
+    daily = activity.daily
     similar: list[dict[str, Any]] = []
     similar_error = None
     if engine.version is not None:
@@ -274,8 +275,8 @@ def item(page: Page, item_id: str) -> dict[str, Any]:
         "n_events": daily.total,
         "similar": similar,
         "similar_error": similar_error,
-        "audience": stats.item_audience(item_id),
-        "buyers": stats.item_buyers(item_id),
+        "audience": activity.audience,
+        "buyers": activity.buyers,
         "bought_together": _call(page, "bought_together", item_id, shape=page.rec_rows),
         "predicted_audience": _call(page, "audience", item_id),
     }
@@ -300,7 +301,8 @@ def _item_facts(fact: pd.Series, lang: str) -> dict[str, Any]:
     }
 
 
-def health(page: Page) -> dict[str, Any]:
+def health(page: Page, check: bool = False) -> dict[str, Any]:
+    """Volumes and schema fill; the store's integrity check (a full scan) only when asked."""
     t, stats = page.t, page.stats
     channels = stats.daily(by="channel")
     return {
@@ -310,7 +312,8 @@ def health(page: Page) -> dict[str, Any]:
         "channel_chart": charts.daily_bars(
             channels, t("chart_events_by_channel"), t("axis_events"), page.channel_names()
         ),
-        "integrity": page.engine.store.check_integrity(),
+        "checked": check,
+        "integrity": page.engine.store.check_integrity() if check else [],
         "store_url": _safe_url(page.engine.store.url),
     }
 

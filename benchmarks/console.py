@@ -1,0 +1,143 @@
+"""Console page loads on the demo shop: server time per page, and the full load in Chromium.
+
+The shop is what `tailor demo` builds (3,000 users, 1,000 items, 60 days, seed 0) with the default
+settings, stored in a fresh SQLite file (or `--store-url`) and trained. A real uvicorn serves the
+app on 127.0.0.1. Each page is requested once to warm up (the first profile loads the text
+encoder), then `--repeats` times over HTTP: `server_p50_ms`/`server_max_ms` are request to last
+byte. With Chromium installed, each page is then opened in a browser and `browser_load_ms` is the
+navigation's load event (HTML, CSS, plotly.min.js from cache after the first page, charts drawn).
+Goal: every page <= 1,000 ms.
+
+    .venv/bin/python benchmarks/console.py --json /tmp/console.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from tailor.console.browser import CHROMIUM, launch_chromium, running_server
+from tailor.engine import Engine
+from tailor.evaluation.report import machine, print_report, write_json
+from tailor.ingest.synthetic import generate_shop
+from tailor.service.auth import create_key
+from tailor.settings import Role, load_settings
+
+PAGES = {
+    "overview": "/console",
+    "models": "/console/models",
+    "user": "/console/users/u1",
+    "user search": "/console/users?q=u",
+    "item": "/console/items/i10",
+    "push": "/console/push",
+    "experiments": "/console/experiments",
+    "health": "/console/health",
+}
+NAVIGATION_MS = (
+    "() => { const n = performance.getEntriesByType('navigation')[0];"
+    " return n.loadEventEnd - n.startTime; }"
+)
+
+
+def build_shop(folder: Path, store_url: str | None, users: int, items: int) -> tuple[object, str]:
+    settings = load_settings(
+        path=None,
+        store_url=store_url or f"sqlite:///{folder}/tailor.db",
+        artifacts_dir=folder / "artifacts",
+    )
+    shop = generate_shop(users, items, seed=0)
+    start = time.perf_counter()
+    with Engine(settings) as engine:
+        engine.put_items(shop.items)
+        engine.put_users(shop.users)
+        engine.ingest_events(shop.events)
+        engine.train()
+        key = create_key(engine.store, Role.admin, "console-bench")[0]
+    print(
+        f"shop stored and trained in {time.perf_counter() - start:.1f} s: {len(shop.events):,} events"
+    )
+    return settings, key
+
+
+def server_times(base: str, key: str, repeats: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {}
+    with httpx.Client(base_url=base, timeout=120) as client:
+        client.post("/console/sign-in", data={"key": key, "next": "/console"})
+        for name, path in PAGES.items():
+            assert client.get(path).status_code == 200, path  # warm-up
+            samples = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                answer = client.get(path)
+                samples.append((time.perf_counter() - start) * 1000)
+                assert answer.status_code == 200, path
+            times[name] = samples
+    return times
+
+
+def browser_times(base: str, key: str) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    loads = {}
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(base_url=base)
+        page.goto("/console")
+        page.fill("#key", key)
+        page.click("#sign-in")
+        page.wait_for_url("**/console")
+        for name, path in PAGES.items():
+            page.goto(path, wait_until="load")
+            loads[name] = page.evaluate(NAVIGATION_MS)
+        browser.close()
+    return loads
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=3000)
+    parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--store-url", help="default: a fresh SQLite file")
+    parser.add_argument("--json", help="write the rows and protocol here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        settings, key = build_shop(Path(folder), args.store_url, args.users, args.items)
+        with running_server(settings) as base:
+            server = server_times(base, key, args.repeats)
+            browser = browser_times(base, key) if os.access(CHROMIUM, os.X_OK) else {}
+    rows = [
+        {
+            "page": name,
+            "server_p50_ms": round(statistics.median(samples), 1),
+            "server_max_ms": round(max(samples), 1),
+            "browser_load_ms": round(browser[name], 1) if name in browser else None,
+        }
+        for name, samples in server.items()
+    ]
+    protocol = {
+        "name": "console page load",
+        "shop": f"generate_shop({args.users}, {args.items}, seed=0), default settings",
+        "store": args.store_url or "sqlite (fresh file)",
+        "repeats": args.repeats,
+        "goal_ms": 1000,
+        "machine": machine(),
+    }
+    print_report(
+        "Console pages",
+        protocol,
+        rows,
+        ["page", "server_p50_ms", "server_max_ms", "browser_load_ms"],
+    )
+    if args.json:
+        write_json(args.json, protocol, rows)
+
+
+if __name__ == "__main__":
+    main()
