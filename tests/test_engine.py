@@ -392,11 +392,12 @@ def test_the_ranker_orders_the_candidates_and_says_why(engine):
     assert len(recs) == 10
     scores = [r.score for r in recs]
     assert max(scores) <= 1.0 and min(scores) > 0  # exp(ranker score - the user's best)
+    similar = set(engine._serving.explainer.similar)
     for r in recs:
-        assert r.source in r.contributions.models  # the source that ranked it highest
-        assert r.contributions.models[r.source].rank == min(
-            m.rank for m in r.contributions.models.values()
-        )
+        assert r.source in r.contributions.models
+        relating = {n: m for n, m in r.contributions.models.items() if n in similar}
+        best = min((relating or r.contributions.models).items(), key=lambda nm: nm[1].rank)
+        assert r.contributions.models[r.source].rank == best[1].rank  # item-item sources first
         assert len(r.contributions.features) == 3
         assert set(r.contributions.features) <= set(ranker.ranker.names)
 

@@ -11,7 +11,7 @@ from tailor.models.als import ALS
 from tailor.models.content import ContentModel
 from tailor.models.itemknn import ItemKNN
 from tailor.models.popular import Popular
-from tailor.rank.retrieval import PriorSource, Retriever, VectorIndex, merge
+from tailor.rank.retrieval import PriorSource, Retriever, SimilaritySource, VectorIndex, merge
 from tailor.settings import RankerSettings
 from tailor.types import Recs, UserBatch
 
@@ -72,7 +72,24 @@ def test_sources_respect_the_allowed_mask_and_the_exclusions(shop, models):
         got = recs.item_idx[recs.item_idx >= 0]
         assert allowed[got].all(), name
         assert not np.isin(got, exclude[0]).any(), name
-        assert (recs.item_idx >= 0).sum(axis=1).min() == 10, name  # 15 allowed are left
+        if name != "itemknn":  # similarity sources retrieve only the items they reach
+            assert (recs.item_idx >= 0).sum(axis=1).min() == 10, name  # 15 allowed are left
+
+
+def test_a_similarity_source_is_the_models_ranking_of_the_items_it_reaches(shop, models):
+    users = users_of(shop)
+    allowed = np.ones(shop.n_items, dtype=bool)
+    allowed[::3] = False
+    seen = [np.asarray(h) for h in users.histories]
+    source = Retriever(models, RankerSettings()).sources["itemknn"]
+    assert isinstance(source, SimilaritySource)
+    found = source.retrieve(users, 30, allowed, seen)
+    own = models["itemknn"].recommend(
+        users, 30, candidates=np.flatnonzero(allowed), exclude=seen, exclude_seen=False
+    )
+    reached = own.scores > 0
+    assert np.array_equal(np.where(reached, own.item_idx, -1), found.item_idx)
+    assert np.allclose(found.scores[reached], own.scores[reached])
 
 
 def test_a_prior_source_is_its_ranking_filtered_per_user():
@@ -94,6 +111,8 @@ def test_merge_keeps_each_sources_rank_and_score_and_marks_the_missing():
     assert merged.ranks.tolist() == [[2, 1], [1, 3], [3, 2], [1, 2], [3, 1]]
     assert np.isnan(merged.scores[2, 0]) and merged.scores[0].tolist() == [0.5, 3.0]
     assert merged.best_source().tolist() == [1, 0, 1, 0, 1]
+    prefer_a = np.array([True, False])
+    assert merged.best_source(prefer_a).tolist() == [0, 0, 1, 0, 1]  # item 7 and 3: a missed them
 
 
 def test_approximate_indexes_are_saved_and_loaded(tmp_path, shop, models):

@@ -193,7 +193,11 @@ class Serving:
         chosen = at[picked.positions]
         items = cands.item[chosen]
         names = cands.sources
-        sources = [names[s] for s in cands.best_source()[chosen].tolist()] if len(names) else []
+        # Named for the source that ranked it best, preferring one that relates it to the
+        # shopper's own items, so the reason can name one of them.
+        personal = np.array([name in self.explainer.similar for name in names], dtype=bool)
+        best = cands.best_source(personal)[chosen] if len(names) else np.empty(0, np.int64)
+        sources = [names[s] for s in best.tolist()]
         explanations = self.explainer.explain(
             items, sources, history.items, history.kind_names, is_new(items, ctx), lang
         )

@@ -39,6 +39,7 @@ ITEMS_FILE = "items.npz"
 INDEX_DIR = "index"
 GRADES = {"purchase": 3, "cart": 2, "favorite": 2}  # any other positive kind: 1
 TOP_CONTRIBUTIONS = 3
+TRAINING_CHUNK = 256  # users whose candidates are retrieved and featurised at once
 
 
 class Ranker:
@@ -291,23 +292,20 @@ def fit_two_stage(
     users = _sample(split.test.users, settings.max_users, random_state)
     if not len(users):
         raise UnsupportedError("no user has events both before and after the ranker's cutoff")
-    groups = kind_groups(data.kinds)
-    recent = _recent(users, settings.max_history)
-    candidates = retriever.retrieve(
-        recent, np.ones(data.n_items, dtype=bool), [np.asarray(h) for h in users.histories]
-    )
-    matrix = builder.build(candidates, recent.histories, [groups[k] for k in recent.kinds or []])
-    labels = _labels(data, cutoff, users.user_idx, candidates)
-    owner = candidates.row
-    positives = np.bincount(owner, weights=labels > 0, minlength=len(users))
-    if (positives > 0).sum() < 2:
+    rng = np.random.default_rng(random_state)
+    parts = [
+        _training_part(data, cutoff, slice_users(users, start, start + TRAINING_CHUNK),
+                       retriever, builder, settings, rng)
+        for start in range(0, len(users), TRAINING_CHUNK)
+    ]  # fmt: skip
+    per_user = np.concatenate([p.per_user for p in parts])
+    if (per_user > 0).sum() < 2:
         raise UnsupportedError(
             "fewer than 2 users touched any of their candidates after the cutoff"
         )
-    rows = _training_rows(owner, labels, positives, settings.negatives_per_user, random_state)
-    per_user = np.bincount(owner[rows], minlength=len(users))
     ranker, summary = Ranker.fit(
-        matrix[rows], labels[rows], per_user[per_user > 0], builder.names, settings,
+        np.concatenate([p.features for p in parts]), np.concatenate([p.labels for p in parts]),
+        per_user[per_user > 0], builder.names, settings,
         threads=threads, random_state=random_state,
     )  # fmt: skip
     summary = {"cutoff_ts": cutoff, "n_users_sampled": len(users), **summary}
@@ -315,12 +313,47 @@ def fit_two_stage(
     return TwoStage(Retriever(serving, settings), ranker, stats_all, summary)
 
 
+@dataclass(frozen=True)
+class _Part:
+    features: np.ndarray
+    labels: np.ndarray
+    per_user: np.ndarray  # training rows of each user of the chunk (0: left out)
+
+
+def _training_part(
+    data: Dataset,
+    cutoff: int,
+    users: UserBatch,
+    retriever: Retriever,
+    builder: FeatureBuilder,
+    settings: RankerSettings,
+    rng: np.random.Generator,
+) -> _Part:
+    """One chunk of users' labelled candidates, sampled down to the rows trained on: chunks keep
+    the (users x items) scores of the sources and the unsampled feature rows small."""
+    recent = _recent(users, settings.max_history)
+    groups = kind_groups(data.kinds)
+    candidates = retriever.retrieve(
+        recent, np.ones(data.n_items, dtype=bool), [np.asarray(h) for h in users.histories]
+    )
+    matrix = builder.build(candidates, recent.histories, [groups[k] for k in recent.kinds or []])
+    labels = _labels(data, cutoff, users.user_idx, candidates)
+    owner = candidates.row
+    positives = np.bincount(owner, weights=labels > 0, minlength=len(users))
+    rows = _training_rows(owner, labels, positives, settings.negatives_per_user, rng)
+    return _Part(matrix[rows], labels[rows], np.bincount(owner[rows], minlength=len(users)))
+
+
 def _training_rows(
-    owner: np.ndarray, labels: np.ndarray, positives: np.ndarray, negatives: int, seed: int
+    owner: np.ndarray,
+    labels: np.ndarray,
+    positives: np.ndarray,
+    negatives: int,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Candidate rows to train on, in their order: of users who touched any candidate, every
     touched one and a random `negatives` of the others."""
-    draw = np.random.default_rng(seed).random(len(owner))
+    draw = rng.random(len(owner))
     draw[labels > 0] = -1.0  # touched candidates come first
     order = np.lexsort((draw, owner))
     starts = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(positives)))])

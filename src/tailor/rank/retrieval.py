@@ -6,7 +6,9 @@ Three kinds of source, chosen by what the fitted model exposes:
   user vector searched against the item vectors in a faiss inner-product index, exact
   (`IndexFlatIP`) up to `hnsw_threshold` items and HNSW above it;
 - prior sources (popular, trending): one fixed ranking, filtered per request;
-- model sources (item-kNN, EASE, anything else): the model's own top N over the catalogue.
+- similarity sources (item-kNN, co-bought: a sparse item-item similarity): the sum of the
+  similarity rows of the user's history items, over the items they reach only;
+- model sources (EASE, anything else): the model's own top N over the whole catalogue.
 
 The merged `Candidates` hold one row per distinct (user, item) with each source's score and
 1-based rank; a source that did not retrieve the item has score NaN and rank `depth + 1`.
@@ -20,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from tailor.models.base import Recommender, top_k
+from tailor.models.history import HistoryModel, history_matrix
 from tailor.settings import RankerSettings
 from tailor.types import Recs, UserBatch
 
@@ -47,9 +51,14 @@ class Candidates:
         """The batch row of every candidate."""
         return np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
 
-    def best_source(self) -> np.ndarray:
-        """Per candidate, the index of the source that ranked it highest."""
-        return np.argmin(self.ranks, axis=1)
+    def best_source(self, prefer: np.ndarray | None = None) -> np.ndarray:
+        """Per candidate, the index of the source that ranked it highest; among the `prefer`red
+        sources (a mask over `sources`) when any of them retrieved it."""
+        if prefer is None:
+            return np.argmin(self.ranks, axis=1)
+        preferred = np.isfinite(self.scores) & prefer
+        ranks = np.where(preferred | ~preferred.any(axis=1, keepdims=True), self.ranks, np.inf)
+        return np.argmin(ranks, axis=1)
 
 
 class VectorIndex:
@@ -115,10 +124,11 @@ class VectorSource(Source):
     ) -> Recs:
         queries = np.asarray(self.user_vectors(users), dtype=np.float32)
         n_allowed = max(int(allowed.sum()), 1)
-        longest = max((len(e) for e in exclude), default=0)
-        # Searched deep enough that filtering should still leave `depth`; a narrow filter
-        # (a small category) is answered exactly instead.
-        wanted = int((depth + longest) * len(allowed) / n_allowed) + depth
+        excluded = min(max((len(e) for e in exclude), default=0), depth)
+        # Searched deep enough that filtering should leave about `depth` (a long history of
+        # excluded items can cost a few: they rarely all rank high); a narrow filter (a small
+        # category) is answered exactly instead.
+        wanted = int((depth + excluded) * len(allowed) / n_allowed) + depth
         if wanted * 4 >= len(allowed):
             scores = queries @ self.items.T
             return _masked_top(scores, depth, allowed, exclude)
@@ -141,6 +151,31 @@ class PriorSource(Source):
         items = np.broadcast_to(head, (len(users), len(head)))
         return _filtered(items, np.broadcast_to(self.scores[head], items.shape), depth,
                          allowed, exclude)  # fmt: skip
+
+
+class SimilaritySource(Source):
+    """A history model with a sparse item-item `similarity_` (item-kNN, co-bought): a user's
+    scores are the kind-weighted sum of the rows of the history items; items no row reaches
+    (score 0) are not retrieved."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def retrieve(
+        self, users: UserBatch, depth: int, allowed: np.ndarray, exclude: Sequence[np.ndarray]
+    ) -> Recs:
+        m = self.model
+        history = history_matrix(
+            users, m.n_items_, m.kind_weights_, m.default_weight_, m.params.binary
+        )
+        scores = (history @ m.similarity_).tocsr()
+        rows = np.repeat(np.arange(len(users)), np.diff(scores.indptr))
+        items, values = scores.indices.astype(np.int64), scores.data.astype(np.float32)
+        keep = (values > 0) & allowed[items]
+        blocked = _flat_keys(exclude, m.n_items_)
+        if len(blocked):
+            keep &= ~np.isin(rows * m.n_items_ + items, blocked)
+        return _top_per_row(rows[keep], items[keep], values[keep], len(users), depth)
 
 
 class ModelSource(Source):
@@ -288,7 +323,36 @@ def _transformer_vectors(model: Any) -> UserVectors:
 
 def _plain_source(model: Recommender) -> Source:
     scores = getattr(model, "scores_", None)  # the item priors: popular, trending
-    return PriorSource(scores) if isinstance(scores, np.ndarray) else ModelSource(model)
+    if isinstance(scores, np.ndarray):
+        return PriorSource(scores)
+    if isinstance(model, HistoryModel) and sp.issparse(getattr(model, "similarity_", None)):
+        return SimilaritySource(model)
+    return ModelSource(model)
+
+
+def _flat_keys(per_row: Sequence[np.ndarray], width: int) -> np.ndarray:
+    """row * width + item of every item of every row."""
+    lengths = [len(items) for items in per_row]
+    if not sum(lengths):
+        return np.zeros(0, dtype=np.int64)
+    rows = np.repeat(np.arange(len(per_row)), lengths)
+    return rows * width + np.concatenate([np.asarray(i, dtype=np.int64) for i in per_row])
+
+
+def _top_per_row(
+    rows: np.ndarray, items: np.ndarray, values: np.ndarray, n_rows: int, depth: int
+) -> Recs:
+    """The `depth` best (item, value) of each row, ties by ascending item, -1 padded."""
+    order = np.lexsort((items, -values, rows))
+    rows, items, values = rows[order], items[order], values[order]
+    starts = np.searchsorted(rows, np.arange(n_rows))
+    position = np.arange(len(rows)) - starts[rows]
+    keep = position < depth
+    out_items = np.full((n_rows, depth), -1, dtype=np.int64)
+    out_scores = np.full((n_rows, depth), -np.inf, dtype=np.float32)
+    out_items[rows[keep], position[keep]] = items[keep]
+    out_scores[rows[keep], position[keep]] = values[keep]
+    return Recs(item_idx=out_items, scores=out_scores)
 
 
 def _stacked(vectors: list[np.ndarray], dim: int) -> np.ndarray:
