@@ -18,6 +18,8 @@ from tailor.errors import ConfigError
 from tailor.types import DEFAULT_EVENT_WEIGHTS
 
 DEFAULT_CONFIG_FILE = Path("tailor.toml")
+# Outcomes of pushes the shop sent (see `tailor.push`): recorded, weight 0, never user activity.
+PUSH_EVENT_KINDS: tuple[str, ...] = ("push_sent", "push_delivered", "push_opened", "push_clicked")
 SCENARIO_MODELS = ("cobought",)  # trained for a scenario endpoint, left out of the blend by default
 
 
@@ -79,13 +81,16 @@ class ServiceSettings(_Section):
 class IngestSettings(_Section):
     max_text_length: int = Field(10_000, ge=1)
     max_id_length: int = Field(256, ge=1)
-    event_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS))
+    event_weights: dict[str, float] = Field(
+        default_factory=lambda: {**DEFAULT_EVENT_WEIGHTS, **dict.fromkeys(PUSH_EVENT_KINDS, 0.0)}
+    )
 
     @field_validator("event_weights")
     @classmethod
     def _keep_builtin_kinds(cls, weights: dict[str, float]) -> dict[str, float]:
-        """Shop-defined kinds extend the built-in ones; a built-in kind may be re-weighted."""
-        return {**DEFAULT_EVENT_WEIGHTS, **weights}
+        """Shop-defined kinds extend the built-in ones (and the push outcomes); a built-in kind may
+        be re-weighted."""
+        return {**DEFAULT_EVENT_WEIGHTS, **dict.fromkeys(PUSH_EVENT_KINDS, 0.0), **weights}
 
 
 class RankerSettings(_Section):
@@ -289,6 +294,15 @@ class PropensitySettings(_Section):
     calibration_folds: int = Field(3, ge=2, description="window groups the calibration is cross-fitted over")
 
 
+class PushSettings(_Section):
+    """Push planning (`tailor.push`): limits and what a plan reads."""
+
+    max_k: int = Field(20, ge=1, description="most items per push")
+    lookback_days: float = Field(30.0, gt=0, description="events (and push log) a plan reads")
+    candidate_items: int = Field(10, ge=1, description="latest touched items scored per user")
+    attribution_days: float = Field(3.0, gt=0, description="a purchase this soon after a push counts")
+
+
 class Settings(BaseSettings):
     """Everything Tailor can be configured with."""
 
@@ -306,6 +320,7 @@ class Settings(BaseSettings):
     online: OnlineSettings = OnlineSettings()
     profiles: ProfileSettings = ProfileSettings()
     propensity: PropensitySettings = PropensitySettings()
+    push: PushSettings = PushSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -12,7 +12,9 @@ from tailor.settings import load_settings
 
 def test_profile_route_answers_in_both_languages_and_names_bad_fields(tmp_path):
     settings = load_settings(
-        store_url=f"sqlite:///{tmp_path}/t.db", artifacts_dir=tmp_path / "a", service={"auth": False}
+        store_url=f"sqlite:///{tmp_path}/t.db",
+        artifacts_dir=tmp_path / "a",
+        service={"auth": False},
     )
     shop = generate_shop(30, 40, days=10, seed=2)
     with Engine(settings) as engine:
@@ -26,7 +28,8 @@ def test_profile_route_answers_in_both_languages_and_names_bad_fields(tmp_path):
             assert zh.status_code == 200 and zh.json()["lang"] == "zh"
             assert zh.json()["summary"].endswith("。")
             en = client.get(
-                f"/v1/users/{user}/profile", params={"at": at, "vector": True},
+                f"/v1/users/{user}/profile",
+                params={"at": at, "vector": True},
                 headers={"Accept-Language": "en-GB,en;q=0.8"},
             )
             assert en.status_code == 200 and en.json()["lang"] == "en"

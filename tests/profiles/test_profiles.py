@@ -48,8 +48,16 @@ def _items() -> pd.DataFrame:
 
 
 def _event(eid, item, kind, ts, channel, value=None, query=None):
-    return {"event_id": eid, "user_id": "u1", "item_id": item, "kind": kind, "ts": ts,
-            "value": value, "channel": channel, "query": query}
+    return {
+        "event_id": eid,
+        "user_id": "u1",
+        "item_id": item,
+        "kind": kind,
+        "ts": ts,
+        "value": value,
+        "channel": channel,
+        "query": query,
+    }
 
 
 HISTORY = [
@@ -58,8 +66,9 @@ HISTORY = [
     _event("e3", "b", "purchase", T0 + 10 * DAY + 21 * HOUR + 300_000, "app", value=2.0),
     _event("e4", "d", "view", T0 + 20 * DAY + 21 * HOUR, "app"),
     _event("e5", "d", "purchase", T0 + 20 * DAY + 21 * HOUR + 600_000, "app"),
-    _event("e6", None, "search", T0 + 20 * DAY + 20 * HOUR + 3_000_000, "mini-program",
-           query="charger"),
+    _event(
+        "e6", None, "search", T0 + 20 * DAY + 20 * HOUR + 3_000_000, "mini-program", query="charger"
+    ),
 ]
 NOW = T0 + 21 * DAY
 
@@ -93,7 +102,9 @@ def test_every_field_of_a_hand_made_history(hand_engine):
     beauty = 1 * _decay(NOW - e["e1"]["ts"]) + 10 * _decay(NOW - e["e3"]["ts"])
     tech = 1 * _decay(NOW - e["e4"]["ts"]) + 10 * _decay(NOW - e["e5"]["ts"])
     assert [(c["name"], c["label"]) for c in p["top_categories"]] == [
-        (TECH, "Electronics/Charger"), (BEAUTY, "Beauty/Face cream")]
+        (TECH, "Electronics/Charger"),
+        (BEAUTY, "Beauty/Face cream"),
+    ]
     assert [c["weight"] for c in p["top_categories"]] == [round(tech, 4), round(beauty, 4)]
     assert [b["label"] for b in p["top_brands"]] == ["Geeko", "Galaxa", "Aoki"]
     assert p["top_brands"][2]["weight"] == round(_decay(NOW - e["e1"]["ts"]), 4)
@@ -108,8 +119,10 @@ def test_every_field_of_a_hand_made_history(hand_engine):
     assert activity["recency_days"] == round((NOW - e["e5"]["ts"]) / DAY, 2)
     assert activity["segment"] == "promising"  # 2 recent purchases, fewer than loyal_orders=3
     assert p["lifecycle"]["stage"] == "active"  # first seen 21 days ago (> 14), last seen today
-    assert p["channel"] == {"preferred": "app",
-                            "shares": {"app": 0.6667, "mini-program": 0.1667, "web": 0.1667}}
+    assert p["channel"] == {
+        "preferred": "app",
+        "shares": {"app": 0.6667, "mini-program": 0.1667, "web": 0.1667},
+    }
     # UTC hours 21 (x4), 9, 20 -> Asia/Shanghai (+8): 5, 17, 4
     assert p["hours"] == {"timezone": "Asia/Shanghai", "preferred": [5, 17, 4]}
     assert p["search_intents"] == ["charger", "面霜"]
@@ -125,8 +138,12 @@ def test_lifecycle_and_segments_move_with_time(hand_engine, settings):
     assert book.profile("u1", now=last + 40 * DAY)["activity"]["segment"] == "needs_attention"
     assert book.profile("u1", now=last + 100 * DAY)["lifecycle"]["stage"] == "churned"
     assert book.profile("u1", now=last + 100 * DAY)["activity"]["segment"] == "hibernating"
-    young = ProfileBook(hand_engine.store, settings.model_copy(
-        update={"profiles": settings.profiles.model_copy(update={"new_days": 30})}))
+    young = ProfileBook(
+        hand_engine.store,
+        settings.model_copy(
+            update={"profiles": settings.profiles.model_copy(update={"new_days": 30})}
+        ),
+    )
     assert young.profile("u1", now=NOW)["lifecycle"]["stage"] == "new"
 
 
@@ -154,7 +171,9 @@ def test_unknown_user_and_bad_language(hand_engine):
 
 
 def test_helpers_known_answers():
-    assert label_in("热卖 bestseller", "zh") == "热卖" and label_in("Skin care", "zh") == "Skin care"
+    assert (
+        label_in("热卖 bestseller", "zh") == "热卖" and label_in("Skin care", "zh") == "Skin care"
+    )
     assert label_in("美妆 Beauty/护肤 Skin care", "en") == "Beauty/Skin care"
     bins = [0] * 20
     bins[0], bins[19] = 1, 1
@@ -162,15 +181,20 @@ def test_helpers_known_answers():
 
 
 def _snapshot(state, now):
-    numbers = {k: v for k, v in vars(state).items()
-               if k not in ("categories", "brands", "tags", "anchor", "monetary")}
+    numbers = {
+        k: v
+        for k, v in vars(state).items()
+        if k not in ("categories", "brands", "tags", "anchor", "monetary")
+    }
     tables = {k: state.decayed(getattr(state, k), now) for k in ("categories", "brands", "tags")}
     return numbers, tables, state.monetary
 
 
 def test_incremental_folding_equals_a_full_rebuild():
     shop = generate_shop(40, 60, days=20, seed=5)
-    settings = load_settings(store_url="sqlite://", profiles={"recent_items": 5, "recent_queries": 3})
+    settings = load_settings(
+        store_url="sqlite://", profiles={"recent_items": 5, "recent_queries": 3}
+    )
     facts = ItemFacts(shop.items)
     now = int(shop.events["ts"].max()) + DAY
     rng = np.random.default_rng(0)
@@ -179,9 +203,13 @@ def test_incremental_folding_equals_a_full_rebuild():
         state = new_state(settings)
         shuffled = events.sample(frac=1.0, random_state=int(rng.integers(1000)))
         for chunk in np.array_split(np.arange(len(shuffled)), 4):
-            state.fold_all(shuffled.iloc[chunk].to_dict("records"), facts,
-                           settings.ingest.event_weights)
-        (n_full, t_full, m_full), (n_inc, t_inc, m_inc) = _snapshot(full, now), _snapshot(state, now)
+            state.fold_all(
+                shuffled.iloc[chunk].to_dict("records"), facts, settings.ingest.event_weights
+            )
+        (n_full, t_full, m_full), (n_inc, t_inc, m_inc) = (
+            _snapshot(full, now),
+            _snapshot(state, now),
+        )
         assert n_full == n_inc, user_id
         assert math.isclose(m_full, m_inc, rel_tol=1e-9)
         for name in t_full:
@@ -194,10 +222,12 @@ def test_the_book_folds_new_events_without_double_counting(hand_engine, settings
     book = hand_engine.profiles
     before = book.state("u1").n_events
     later = T0 + 20 * DAY + 21 * HOUR + 600_000  # the same time as the latest folded event
-    hand_engine.ingest_events([
-        _event("e7", "c", "cart", later, "web"),
-        _event("e8", "e", "view", later + DAY, "web"),
-    ])
+    hand_engine.ingest_events(
+        [
+            _event("e7", "c", "cart", later, "web"),
+            _event("e8", "e", "view", later + DAY, "web"),
+        ]
+    )
     state = book.state("u1")
     assert state.n_events == before + 2
     rebuilt = build_state(settings, hand_engine.store.events(user_ids=["u1"]), ItemFacts(_items()))
@@ -211,7 +241,9 @@ def test_cli_profile_in_both_languages(settings, hand_engine, tmp_path):
         f'store_url = "{settings.store_url}"\n[profiles]\nhalf_life_days = 10\n', encoding="utf-8"
     )
     runner = CliRunner()
-    zh = runner.invoke(cli_app, ["-c", str(config), "profile", "u1", "--lang", "zh", "--at", str(NOW)])
+    zh = runner.invoke(
+        cli_app, ["-c", str(config), "profile", "u1", "--lang", "zh", "--at", str(NOW)]
+    )
     assert zh.exit_code == 0, zh.output
     assert "用户画像" in zh.output and "数码/充电器" in zh.output
     out = runner.invoke(cli_app, ["-c", str(config), "profile", "u1", "--json", "--at", str(NOW)])

@@ -19,7 +19,10 @@ def test_ece_and_reliability_by_hand():
     p = np.array([0.05, 0.05, 0.95, 0.55, 0.55, 0.55])
     bins = reliability(y, p)
     assert [(b.count, b.mean_predicted, b.observed_rate) for b in bins] == [
-        (2, 0.05, 0.0), (3, 0.55, pytest.approx(2 / 3)), (1, 0.95, 1.0)]
+        (2, 0.05, 0.0),
+        (3, 0.55, pytest.approx(2 / 3)),
+        (1, 0.95, 1.0),
+    ]
     expected = (2 * 0.05 + 3 * abs(2 / 3 - 0.55) + 1 * 0.05) / 6
     assert ece(y, p) == pytest.approx(expected)
     assert scores(y, p)["brier"] == pytest.approx(np.mean((p - y) ** 2))
@@ -37,8 +40,13 @@ def _windows(rng, n_windows=4, rows=3000):
     """Two informative features; the true probability is a known logistic function of them."""
     windows, truths = [], []
     for _ in range(n_windows):
-        x = pd.DataFrame({"a": rng.normal(size=rows), "b": rng.exponential(size=rows),
-                          "noise": rng.normal(size=rows)})
+        x = pd.DataFrame(
+            {
+                "a": rng.normal(size=rows),
+                "b": rng.exponential(size=rows),
+                "noise": rng.normal(size=rows),
+            }
+        )
         truth = 1 / (1 + np.exp(-(1.5 * x["a"] - x["b"] - 0.5)))
         windows.append((x, (rng.random(rows) < truth).to_numpy()))
         truths.append(truth.to_numpy())
@@ -49,9 +57,11 @@ def _windows(rng, n_windows=4, rows=3000):
 def test_calibrated_probabilities_match_known_probabilities(method, tmp_path):
     rng = np.random.default_rng(1)
     windows, _ = _windows(rng)
-    model = CalibratedBooster(n_estimators=80, num_leaves=4, min_child_samples=50,
-                              learning_rate=0.05, calibration=method).fit(windows)
-    (test_x, test_y), truth = (lambda w, t: (w[0], t[0]))(*_windows(np.random.default_rng(2), 1))
+    model = CalibratedBooster(
+        n_estimators=80, num_leaves=4, min_child_samples=50, learning_rate=0.05, calibration=method
+    ).fit(windows)
+    tests, truths = _windows(np.random.default_rng(2), 1)
+    (test_x, test_y), truth = tests[0], truths[0]
     p = model.predict(test_x)
     assert np.abs(p - truth).mean() < 0.05
     assert ece(test_y, p) < 0.03

@@ -12,8 +12,9 @@ from tailor.settings import load_settings
 
 DAY = 86_400_000
 T0 = 1_767_225_600_000
-ITEMS = pd.DataFrame({"item_id": ["soap", "tv"], "category": ["清洁 Cleaning", "数码 TV"],
-                      "price": [10.0, 3000.0]})
+ITEMS = pd.DataFrame(
+    {"item_id": ["soap", "tv"], "category": ["清洁 Cleaning", "数码 TV"], "price": [10.0, 3000.0]}
+)
 
 
 def _events(rows):
@@ -21,16 +22,23 @@ def _events(rows):
 
 
 def test_user_features_by_hand():
-    events = prepare_events(_events([
-        ("u", "soap", "view", T0, None),
-        ("u", "soap", "cart", T0 + 1000, None),
-        ("u", "soap", "purchase", T0 + 2000, 3),
-        ("u", "tv", "view", T0 + 5 * DAY, None),
-        ("u", "tv", "cart", T0 + 5 * DAY + 1000, None),
-        ("u", "tv", "view", T0 + 20 * DAY, None),  # after the cutoff: unseen
-    ]), ITEMS)
+    events = prepare_events(
+        _events(
+            [
+                ("u", "soap", "view", T0, None),
+                ("u", "soap", "cart", T0 + 1000, None),
+                ("u", "soap", "purchase", T0 + 2000, 3),
+                ("u", "tv", "view", T0 + 5 * DAY, None),
+                ("u", "tv", "cart", T0 + 5 * DAY + 1000, None),
+                ("u", "tv", "view", T0 + 20 * DAY, None),  # after the cutoff: unseen
+            ]
+        ),
+        ITEMS,
+    )
     cutoff = T0 + 6 * DAY + 10_000
-    row = user_features(before(events, cutoff), load_settings(store_url="sqlite://").profiles).loc["u"]
+    row = user_features(before(events, cutoff), load_settings(store_url="sqlite://").profiles).loc[
+        "u"
+    ]
     assert row["n_view_1d"] == 0 and row["n_view_3d"] == 1 and row["n_view_7d"] == 2
     assert row["n_purchase_7d"] == 1 and row["n_cart_30d"] == 2
     assert row["days_since_last_purchase"] == pytest.approx((cutoff - T0 - 2000) / DAY)
@@ -54,8 +62,12 @@ def test_repurchase_intervals_and_expected_days():
     assert category_intervals(events, min_users=6) == {}
     now = T0 + 20 * DAY
     own = timing(events[events["user_id"] == "u0"], "清洁 Cleaning", intervals, now)
-    assert (own.source, own.interval_days, own.days_since_last_purchase, own.expected_days_to_next) == (
-        "user", 8.0, 4.0, 4.0)
+    assert (
+        own.source,
+        own.interval_days,
+        own.days_since_last_purchase,
+        own.expected_days_to_next,
+    ) == ("user", 8.0, 4.0, 4.0)
     solo = timing(events[events["user_id"] == "solo"], "清洁 Cleaning", intervals, T0 + 3 * DAY)
     assert (solo.source, solo.expected_days_to_next) == ("category", 7.0)
     assert timing(events[events["user_id"] == "u1"], "数码 TV", intervals, now) is None

@@ -24,7 +24,7 @@ auth = false
 days = [7]
 windows = 3
 step_days = 3
-n_estimators = 30
+n_estimators = 20
 min_child_samples = 20
 """
 
@@ -35,7 +35,7 @@ def trained(tmp_path_factory):
     config = folder / "tailor.toml"
     config.write_text(CONFIG.format(folder=folder), encoding="utf-8")
     settings = load_settings(config)
-    shop = generate_shop(200, 80, days=30, seed=4)
+    shop = generate_shop(120, 60, days=24, seed=4)
     with Engine(settings) as engine:
         engine.put_items(shop.items)
         engine.put_users(shop.users)
@@ -57,7 +57,9 @@ def test_purchase_probability_route(trained):
         assert answer.status_code == 200, answer.text
         body = answer.json()
         assert 0 <= body["probability"] <= 1 and 0 <= body["item"]["probability"] <= 1
-        assert body["category"]["id"] == shop.items.set_index("item_id").loc[buyer.item_id, "category"]
+        assert (
+            body["category"]["id"] == shop.items.set_index("item_id").loc[buyer.item_id, "category"]
+        )
         assert "repurchase" in body
         assert client.get(url, params={"days": 3}).json()["field"] == "days"
         assert client.get(url, params={"days": 0}).status_code == 422
@@ -71,15 +73,28 @@ def test_events_count_at_once_without_retraining(trained):
         at = int(shop.events["ts"].max()) + 1
         with pytest.raises(UnknownUserError):
             engine.propensity.probability("newcomer", 7, now=at + 10_000)
-        engine.ingest_events([{"event_id": f"cart-{k}", "user_id": "newcomer", "item_id": "i1",
-                               "kind": "cart", "ts": at + k} for k in range(5)])
+        engine.ingest_events(
+            [
+                {
+                    "event_id": f"cart-{k}",
+                    "user_id": "newcomer",
+                    "item_id": "i1",
+                    "kind": "cart",
+                    "ts": at + k,
+                }
+                for k in range(5)
+            ]
+        )
         answer = engine.propensity.probability("newcomer", 7, item_id="i1", now=at + 10_000)
         assert 0 <= answer["probability"] <= 1 and 0 <= answer["item"]["probability"] <= 1
 
 
 def test_no_model_yet_is_503(tmp_path):
-    settings = load_settings(store_url=f"sqlite:///{tmp_path}/t.db", artifacts_dir=tmp_path / "a",
-                             service={"auth": False})
+    settings = load_settings(
+        store_url=f"sqlite:///{tmp_path}/t.db",
+        artifacts_dir=tmp_path / "a",
+        service={"auth": False},
+    )
     with TestClient(create_app(settings)) as client:
         answer = client.get("/v1/users/u1/purchase-probability")
         assert answer.status_code == 503 and "tailor train propensity" in answer.json()["message"]
@@ -89,7 +104,8 @@ def test_evaluate_propensity_prints_metrics_and_writes_the_diagram(trained, tmp_
     config, _, _ = trained
     plot, out = tmp_path / "rel.svg", tmp_path / "m.json"
     result = CliRunner().invoke(
-        cli_app, ["-c", str(config), "evaluate", "propensity", "--plot", str(plot), "--json", str(out)]
+        cli_app,
+        ["-c", str(config), "evaluate", "propensity", "--plot", str(plot), "--json", str(out)],
     )
     assert result.exit_code == 0, result.output
     assert "auc" in result.output and plot.read_text(encoding="utf-8").startswith("<svg")

@@ -18,6 +18,7 @@ from tailor.cli.config_template import CONFIG_TEMPLATE
 from tailor.cli.keys import keys_app, print_access, print_new_key, replace_demo_key
 from tailor.cli import propensity as propensity_cli
 from tailor.cli.profile import profile as profile_command
+from tailor.cli.push import push_app, report_push
 from tailor.cli.report import report_app
 from tailor.cli.output import (
     console,
@@ -59,6 +60,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(keys_app, name="keys")
 app.add_typer(report_app, name="report")
 app.command("profile")(profile_command)
+app.add_typer(push_app, name="push")
+report_app.command("push")(report_push)
 
 
 class FileFormat(str, Enum):

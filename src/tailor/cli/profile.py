@@ -15,17 +15,36 @@ from tailor.settings import load_settings
 
 HEADINGS = {
     "zh": {
-        "title": "用户画像", "lifecycle": "生命周期", "segment": "RFM 分群", "rfm": "最近/频次/金额",
-        "categories": "偏好类目", "brands": "偏好品牌", "tags": "偏好标签", "price": "价格带",
-        "channel": "常用渠道", "hours": "活跃时段", "intents": "近期搜索", "keywords": "兴趣关键词",
-        "days": "天前", "never": "未购买",
+        "title": "用户画像",
+        "lifecycle": "生命周期",
+        "segment": "RFM 分群",
+        "rfm": "最近/频次/金额",
+        "categories": "偏好类目",
+        "brands": "偏好品牌",
+        "tags": "偏好标签",
+        "price": "价格带",
+        "channel": "常用渠道",
+        "hours": "活跃时段",
+        "intents": "近期搜索",
+        "keywords": "兴趣关键词",
+        "days": "天前",
+        "never": "未购买",
     },
     "en": {
-        "title": "profile", "lifecycle": "lifecycle", "segment": "RFM segment",
-        "rfm": "recency / frequency / monetary", "categories": "top categories",
-        "brands": "top brands", "tags": "top tags", "price": "price band", "channel": "channel",
-        "hours": "active hours", "intents": "recent searches", "keywords": "interest keywords",
-        "days": "days ago", "never": "no purchase",
+        "title": "profile",
+        "lifecycle": "lifecycle",
+        "segment": "RFM segment",
+        "rfm": "recency / frequency / monetary",
+        "categories": "top categories",
+        "brands": "top brands",
+        "tags": "top tags",
+        "price": "price band",
+        "channel": "channel",
+        "hours": "active hours",
+        "intents": "recent searches",
+        "keywords": "interest keywords",
+        "days": "days ago",
+        "never": "no purchase",
     },
 }
 
@@ -65,8 +84,9 @@ def profile_table(answer: dict) -> Table:
         if activity["recency_days"] is not None
         else words["never"]
     )
-    table = Table(show_header=False, title=f"{words['title']} {answer['user_id']}",
-                  caption=answer["summary"])
+    table = Table(
+        show_header=False, title=f"{words['title']} {answer['user_id']}", caption=answer["summary"]
+    )
     rows = [
         ("lifecycle", answer["lifecycle"]["label"]),
         ("segment", activity["segment_label"]),
@@ -74,10 +94,16 @@ def profile_table(answer: dict) -> Table:
         ("categories", _weighted(answer["top_categories"])),
         ("brands", _weighted(answer["top_brands"])),
         ("tags", _weighted(answer["top_tags"])),
-        ("price", f"{band['label'] or '-'} (p50 {band['viewed']['p50']} / {band['bought']['p50']})"),
+        (
+            "price",
+            f"{band['label'] or '-'} (p50 {band['viewed']['p50']} / {band['bought']['p50']})",
+        ),
         ("channel", answer["channel"]["preferred"] or "-"),
-        ("hours", ", ".join(f"{h}:00" for h in answer["hours"]["preferred"])
-         + f" ({answer['hours']['timezone']})"),
+        (
+            "hours",
+            ", ".join(f"{h}:00" for h in answer["hours"]["preferred"])
+            + f" ({answer['hours']['timezone']})",
+        ),
         ("intents", ", ".join(answer["search_intents"])),
         ("keywords", ", ".join(answer["interest"]["keywords"])),
     ]

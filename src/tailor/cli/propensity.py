@@ -15,8 +15,18 @@ from tailor.propensity.evaluation import evaluate_propensity
 from tailor.propensity.plot import save_reliability
 from tailor.propensity.service import train_propensity
 
-METRIC_COLUMNS = ("n", "positive_rate", "auc", "auc_ci_low", "auc_ci_high", "log_loss", "brier", "ece",
-                  "baseline_auc", "baseline_ece")
+METRIC_COLUMNS = (
+    "n",
+    "positive_rate",
+    "auc",
+    "auc_ci_low",
+    "auc_ci_high",
+    "log_loss",
+    "brier",
+    "ece",
+    "baseline_auc",
+    "baseline_ece",
+)
 
 
 def train(engine: Engine) -> None:
@@ -34,7 +44,9 @@ def evaluate(engine: Engine, days: int | None, plot: Path | None, json_out: Path
     days = days or engine.settings.propensity.days[0]
     start = time.perf_counter()
     with console.status(f"fitting and scoring purchase prediction ({days}-day horizon)"):
-        result = evaluate_propensity(engine.store.events(), engine.store.items(), engine.settings, days)
+        result = evaluate_propensity(
+            engine.store.events(), engine.store.items(), engine.settings, days
+        )
         rows = result.rows()
     table = Table(title=f"purchase prediction, {days}-day horizon (time split)")
     table.add_column("target")
@@ -43,15 +55,23 @@ def evaluate(engine: Engine, days: int | None, plot: Path | None, json_out: Path
     for row in rows:
         table.add_row(row["target"], *(_cell(row.get(c)) for c in METRIC_COLUMNS))
     console.print(table)
-    protocol = {**result.protocol, "wall_seconds": round(time.perf_counter() - start, 1), "machine": machine()}
+    protocol = {
+        **result.protocol,
+        "wall_seconds": round(time.perf_counter() - start, 1),
+        "machine": machine(),
+    }
     for key, value in protocol.items():
         console.print(f"[bold]{key}[/bold]: {value}")
     plot = plot or Path(f"propensity-reliability-{days}d.svg")
-    save_reliability(result.reliability(), f"reliability, {days}-day purchase, ECE {rows[0]['ece']:.3f}", plot)
+    save_reliability(
+        result.reliability(), f"reliability, {days}-day purchase, ECE {rows[0]['ece']:.3f}", plot
+    )
     console.print(f"wrote the reliability diagram to {plot}")
     if json_out is not None:
-        json_out.write_text(json.dumps({"protocol": protocol, "rows": rows}, indent=1, ensure_ascii=False),
-                            encoding="utf-8")
+        json_out.write_text(
+            json.dumps({"protocol": protocol, "rows": rows}, indent=1, ensure_ascii=False),
+            encoding="utf-8",
+        )
         console.print(f"wrote {json_out}")
 
 

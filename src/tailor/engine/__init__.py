@@ -30,6 +30,9 @@ from tailor.engine.writes import (
 from tailor.errors import InvalidInputError, NotFittedError, StoreError
 from tailor.profiles import ProfileBook
 from tailor.propensity.service import PropensityService
+from tailor.push.plan import Planned
+from tailor.push.report import push_report
+from tailor.push.service import PlanRequest, PushPlanner, push_events
 from tailor.rank.explain import language
 from tailor.rank.rules import Rules
 from tailor.settings import Settings
@@ -229,6 +232,27 @@ class Engine:
         if self._propensity is None:
             self._propensity = PropensityService(self.store, self.settings)
         return self._propensity
+
+    def purchase_probability(
+        self, user_id: str, days: int | None = None, *, item_id: str | None = None,
+        category: str | None = None, now: int | None = None,
+    ) -> dict:
+        """P(the user buys anything / this item / in this category within `days`)."""
+        days = days or self.settings.propensity.days[0]
+        return self.propensity.probability(user_id, days, item_id=item_id, category=category, now=now)
+
+    def plan_push(
+        self, request: PlanRequest, *, now: int | None = None, record: bool = False
+    ) -> list[Planned]:
+        """A push plan (see `tailor.push`); `record` writes it to the push log as events."""
+        planned = PushPlanner(self.store, self.settings, self.propensity).plan(request, now)
+        if record:
+            self.ingest_events(push_events(planned, request.channel))
+        return planned
+
+    def push_report(self, since: int | None = None) -> list[dict]:
+        """Push outcomes per channel from the stored push events and purchases."""
+        return push_report(self.store.events(since=since), self.settings.push.attribution_days)
 
     # ---- helpers ------------------------------------------------------------------------------
 

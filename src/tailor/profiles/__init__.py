@@ -1,7 +1,7 @@
 """User profiles (用户画像): interests, price band, activity, lifecycle, channels, hours, intents.
 
-    book = ProfileBook(store, settings)
-    book.profile("u1", lang="zh")   # a JSON-ready dict, caught up with the store
+book = ProfileBook(store, settings)
+book.profile("u1", lang="zh")   # a JSON-ready dict, caught up with the store
 """
 
 from tailor.profiles.book import ProfileBook, build_state, new_state

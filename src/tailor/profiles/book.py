@@ -95,7 +95,7 @@ class ProfileBook:
             raise InvalidInputError(f"lang must be zh or en, got {lang!r}", field="lang")
         with self._lock:
             entry = self._entry(user_id)
-            facts, space = self._catalogue()[:2]
+            space = self._catalogue()[1]
             return describe(
                 user_id,
                 entry.state,
@@ -139,7 +139,9 @@ class ProfileBook:
         if state.last_ts is not None and len(events):
             folded = events["event_id"].isin(state.ids_at_last_ts).to_numpy()
             events = events[~folded]
-        state.fold_all(events.to_dict("records"), self._catalogue()[0], self.settings.ingest.event_weights)
+        state.fold_all(
+            events.to_dict("records"), self._catalogue()[0], self.settings.ingest.event_weights
+        )
 
     def _catalogue(self) -> tuple[ItemFacts, InterestSpace, float]:
         """Item facts (reloaded after `rebuild_seconds`) and the interest space over them."""

@@ -25,7 +25,9 @@ def has_chinese(text: str) -> bool:
 def label_in(label: str, lang: str) -> str:
     """The zh or en part of a bilingual label, path segments handled one by one."""
     if CATEGORY_SEPARATOR in label:
-        return CATEGORY_SEPARATOR.join(label_in(part, lang) for part in label.split(CATEGORY_SEPARATOR))
+        return CATEGORY_SEPARATOR.join(
+            label_in(part, lang) for part in label.split(CATEGORY_SEPARATOR)
+        )
     words = label.split()
     chinese = [w for w in words if has_chinese(w)]
     other = [w for w in words if not has_chinese(w)]
@@ -96,6 +98,8 @@ class ItemFacts:
         words: set[str] = set()
         for fact in self._facts.values():
             if fact.category:
-                words.update(s.strip() for s in fact.category.split(CATEGORY_SEPARATOR) if s.strip())
+                words.update(
+                    s.strip() for s in fact.category.split(CATEGORY_SEPARATOR) if s.strip()
+                )
             words.update(t for t in fact.tags if t)
         return sorted(words)

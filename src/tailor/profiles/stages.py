@@ -10,7 +10,12 @@ from tailor.settings import ProfileSettings
 
 STAGES: tuple[str, ...] = ("new", "active", "at_risk", "churned")
 SEGMENTS: tuple[str, ...] = (
-    "prospect", "champion", "loyal", "promising", "needs_attention", "hibernating",
+    "prospect",
+    "champion",
+    "loyal",
+    "promising",
+    "needs_attention",
+    "hibernating",
 )
 PRICE_BANDS: tuple[str, ...] = ("budget", "mid_range", "premium")
 
@@ -42,8 +47,11 @@ def lifecycle_stage(
     first = np.asarray(days_since_first, dtype=np.float64)
     last = np.asarray(days_since_last, dtype=np.float64)
     return np.select(
-        [np.isnan(first) | (first <= settings.new_days), last <= settings.active_days,
-         last <= settings.churn_days],
+        [
+            np.isnan(first) | (first <= settings.new_days),
+            last <= settings.active_days,
+            last <= settings.churn_days,
+        ],
         [0, 1, 2],
         default=3,
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tailor.profiles.catalogue import ItemFacts
+from tailor.settings import PUSH_EVENT_KINDS
 
 PRICE_BINS = 20
 HOURS = 24
@@ -57,9 +58,13 @@ class ProfileState:
     queries: dict[str, int] = field(default_factory=dict)
     recent_items: dict[str, int] = field(default_factory=dict)
 
-    def fold(self, event: Mapping[str, Any], facts: ItemFacts, weights: Mapping[str, float]) -> None:
+    def fold(
+        self, event: Mapping[str, Any], facts: ItemFacts, weights: Mapping[str, float]
+    ) -> None:
         """Add one event (a mapping with the columns of `tailor.types.EVENT_COLUMNS`)."""
         ts, kind = int(event["ts"]), str(event["kind"])
+        if kind in PUSH_EVENT_KINDS:  # what the shop sent, not what the user did
+            return
         self._note_time(ts, str(event["event_id"]))
         self.n_events += 1
         self.kinds[kind] = self.kinds.get(kind, 0) + 1
@@ -113,7 +118,9 @@ class ProfileState:
 
     def _fold_purchase(self, ts: int, price: float | None, value: object) -> None:
         self.purchases += 1
-        quantity = value if isinstance(value, int | float) and math.isfinite(value) and value > 0 else 1
+        quantity = (
+            value if isinstance(value, int | float) and math.isfinite(value) and value > 0 else 1
+        )
         self.monetary += (price or 0.0) * float(quantity)
         if self.last_purchase_ts is None or ts > self.last_purchase_ts:
             self.last_purchase_ts = ts
@@ -124,7 +131,7 @@ class ProfileState:
             self.anchor = ts
         exponent = (ts - self.anchor) / self.half_life_ms
         if exponent > _REBASE_EXPONENT:
-            shrink = 2.0 ** -exponent
+            shrink = 2.0**-exponent
             for table in (self.categories, self.brands, self.tags):
                 for key in table:
                     table[key] *= shrink

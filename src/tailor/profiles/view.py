@@ -91,7 +91,9 @@ def describe(
     """The profile as a JSON-ready dict; `now` is ms since the epoch."""
     timezone = timezone or settings.default_timezone
     since_last, since_purchase = _days(now, state.last_ts), _days(now, state.last_purchase_ts)
-    stage = STAGES[int(lifecycle_stage(_nan(_days(now, state.first_ts)), _nan(since_last), settings))]
+    stage = STAGES[
+        int(lifecycle_stage(_nan(_days(now, state.first_ts)), _nan(since_last), settings))
+    ]
     segment = SEGMENTS[int(rfm_segment(_nan(since_purchase), state.purchases, settings))]
     viewed, bought = _percentiles(state.viewed_prices), _percentiles(state.bought_prices)
     median = bought.p50 if bought.p50 is not None else viewed.p50
@@ -114,7 +116,9 @@ def describe(
             "segment": segment,
             "segment_label": label(segment, lang),
         },
-        "top_categories": [asdict(w) for w in _top(state.decayed(state.categories, now), top, lang)],
+        "top_categories": [
+            asdict(w) for w in _top(state.decayed(state.categories, now), top, lang)
+        ],
         "top_brands": [asdict(w) for w in _top(state.decayed(state.brands, now), top, lang)],
         "top_tags": [asdict(w) for w in _top(state.decayed(state.tags, now), top, lang)],
         "price_band": {
@@ -153,7 +157,9 @@ def _interest(
     if vector is None:
         return {"keywords": [], "items": len(recent), "vector": None}
     return {
-        "keywords": [label_in(w, lang) for w in space.nearest_keywords(vector, lang, settings.keywords)],  # type: ignore[union-attr]
+        "keywords": [
+            label_in(w, lang) for w in space.nearest_keywords(vector, lang, settings.keywords)
+        ],  # type: ignore[union-attr]
         "items": len(recent),
         "vector": [round(float(x), 5) for x in vector] if with_vector else None,
     }
@@ -181,4 +187,3 @@ def summary(profile: dict, lang: str) -> str:
     if keywords:
         parts.append("interests: " + ", ".join(keywords))
     return "; ".join(parts) + "."
-

@@ -49,10 +49,15 @@ def save(artifact: PropensityArtifact, artifacts_dir: Path) -> Path:
         "trained_until": artifact.trained_until,
         "days": sorted(artifact.horizons),
         "intervals": artifact.intervals,
-        "popularity": {level: table.reset_index().to_dict("split") for level, table in artifact.popularity.items()},
+        "popularity": {
+            level: table.reset_index().to_dict("split")
+            for level, table in artifact.popularity.items()
+        },
         "metrics": artifact.metrics,
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False), encoding="utf-8"
+    )
     pointer = root(artifacts_dir) / f".{CURRENT_FILE}.{secrets.token_hex(4)}"
     pointer.write_text(artifact.version, encoding="utf-8")
     os.replace(pointer, root(artifacts_dir) / CURRENT_FILE)
@@ -80,8 +85,11 @@ def load(artifacts_dir: Path, version: str | None = None) -> PropensityArtifact:
     except (OSError, ValueError) as exc:
         raise ArtifactError(f"cannot read propensity version {version}: {exc}") from exc
     horizons = {
-        int(d): HorizonModels(int(d), CalibratedBooster.load(folder, f"user_{d}d"),
-                              CalibratedBooster.load(folder, f"pair_{d}d"))
+        int(d): HorizonModels(
+            int(d),
+            CalibratedBooster.load(folder, f"user_{d}d"),
+            CalibratedBooster.load(folder, f"pair_{d}d"),
+        )
         for d in manifest["days"]
     }
     popularity = {}

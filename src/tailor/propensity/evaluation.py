@@ -24,7 +24,12 @@ from tailor.propensity.training import (
 )
 from tailor.settings import Settings
 
-BASELINE_FEATURES = ("days_since_last_event", "days_since_last_purchase", "n_view_30d", "n_purchase_30d")
+BASELINE_FEATURES = (
+    "days_since_last_event",
+    "days_since_last_purchase",
+    "n_view_30d",
+    "n_purchase_30d",
+)
 NEVER_DAYS = 365.0
 
 
@@ -46,19 +51,38 @@ class PropensityEvaluation:
 
         model, baseline = scores(self.y, self.p), scores(self.y, self.baseline_p)
         low, high = bootstrap_ci(roc_auc_score, self.y, self.p, resamples=resamples, seed=seed)
-        b_low, b_high = bootstrap_ci(roc_auc_score, self.y, self.baseline_p, resamples=resamples, seed=seed)
-        d_low, d_high = paired_auc_difference_ci(self.y, self.p, self.baseline_p, resamples=resamples, seed=seed)
-        rows = [{
-            "target": "user buys anything", "n": len(self.y), **model,
-            "auc_ci_low": low, "auc_ci_high": high,
-            "baseline_auc": baseline["auc"], "baseline_auc_ci_low": b_low, "baseline_auc_ci_high": b_high,
-            "baseline_ece": baseline["ece"], "baseline_log_loss": baseline["log_loss"],
-            "auc_gain_ci_low": d_low, "auc_gain_ci_high": d_high,
-        }]
+        b_low, b_high = bootstrap_ci(
+            roc_auc_score, self.y, self.baseline_p, resamples=resamples, seed=seed
+        )
+        d_low, d_high = paired_auc_difference_ci(
+            self.y, self.p, self.baseline_p, resamples=resamples, seed=seed
+        )
+        rows = [
+            {
+                "target": "user buys anything",
+                "n": len(self.y),
+                **model,
+                "auc_ci_low": low,
+                "auc_ci_high": high,
+                "baseline_auc": baseline["auc"],
+                "baseline_auc_ci_low": b_low,
+                "baseline_auc_ci_high": b_high,
+                "baseline_ece": baseline["ece"],
+                "baseline_log_loss": baseline["log_loss"],
+                "auc_gain_ci_low": d_low,
+                "auc_gain_ci_high": d_high,
+            }
+        ]
         for level, name in ((0, "user buys item"), (1, "user buys in category")):
             mask = self.pair_level == level
             if mask.any() and 0 < self.pair_y[mask].mean() < 1:
-                rows.append({"target": name, "n": int(mask.sum()), **scores(self.pair_y[mask], self.pair_p[mask])})
+                rows.append(
+                    {
+                        "target": name,
+                        "n": int(mask.sum()),
+                        **scores(self.pair_y[mask], self.pair_p[mask]),
+                    }
+                )
         return rows
 
     def reliability(self) -> list:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tailor.profiles.stages import lifecycle_stage, rfm_segment
-from tailor.settings import ProfileSettings
+from tailor.settings import PUSH_EVENT_KINDS, ProfileSettings
 
 DAY_MS = 86_400_000
 KINDS = ("view", "click", "favorite", "cart", "purchase", "search")
@@ -31,11 +31,16 @@ def _window_name(days: int) -> str:
 
 
 def prepare_events(events: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    """The columns the features read, with each event's category and price from the catalogue."""
-    frame = events[["user_id", "item_id", "kind", "ts"]].copy()
-    frame["value"] = events["value"] if "value" in events else np.nan
+    """The columns the features read, with each event's category and price from the catalogue;
+    push outcomes left out (they are the shop's doing, not the user's)."""
+    frame = events.loc[
+        ~events["kind"].isin(PUSH_EVENT_KINDS), ["user_id", "item_id", "kind", "ts"]
+    ].copy()
+    frame["value"] = events.loc[frame.index, "value"] if "value" in events else np.nan
     catalogue = items.set_index("item_id")
-    frame["category"] = frame["item_id"].map(catalogue["category"]) if "category" in catalogue else None
+    frame["category"] = (
+        frame["item_id"].map(catalogue["category"]) if "category" in catalogue else None
+    )
     prices = pd.to_numeric(catalogue["price"], errors="coerce") if "price" in catalogue else None
     frame["price"] = frame["item_id"].map(prices) if prices is not None else np.nan
     frame["ts"] = frame["ts"].astype(np.int64)
@@ -44,7 +49,11 @@ def prepare_events(events: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
 
 def item_categories(events: pd.DataFrame) -> pd.Series:
     """item_id -> category of the items in a prepared events frame."""
-    return events.dropna(subset=["item_id"]).drop_duplicates("item_id").set_index("item_id")["category"]
+    return (
+        events.dropna(subset=["item_id"])
+        .drop_duplicates("item_id")
+        .set_index("item_id")["category"]
+    )
 
 
 def before(events: pd.DataFrame, cutoff: int) -> pd.DataFrame:
@@ -54,7 +63,9 @@ def before(events: pd.DataFrame, cutoff: int) -> pd.DataFrame:
     return past
 
 
-def _counts(past: pd.DataFrame, keys: list[str], kinds: tuple[str, ...], windows: tuple) -> pd.DataFrame:
+def _counts(
+    past: pd.DataFrame, keys: list[str], kinds: tuple[str, ...], windows: tuple
+) -> pd.DataFrame:
     parts = []
     for days in windows:
         window = past[past["age"] < days]
@@ -86,14 +97,23 @@ def user_features(past: pd.DataFrame, profiles: ProfileSettings) -> pd.DataFrame
             _active_days(recent),
             recent.groupby(keys)["item_id"].nunique().rename("distinct_items_7d"),
             recent.groupby(keys)["category"].nunique().rename("distinct_categories_7d"),
-            (purchases["price"].fillna(0.0) * quantity).groupby(purchases["user_id"]).sum().rename("monetary"),
+            (purchases["price"].fillna(0.0) * quantity)
+            .groupby(purchases["user_id"])
+            .sum()
+            .rename("monetary"),
             _open_carts(recent),
             _purchase_interval(purchases),
         ],
         axis=1,
     )
     table = table.join(extra, how="left")
-    for column in ("active_days_7d", "distinct_items_7d", "distinct_categories_7d", "monetary", "open_carts_7d"):
+    for column in (
+        "active_days_7d",
+        "distinct_items_7d",
+        "distinct_categories_7d",
+        "monetary",
+        "open_carts_7d",
+    ):
         table[column] = table[column].fillna(0.0)
     table["lifecycle_stage"] = lifecycle_stage(
         table["days_since_first_event"], table["days_since_last_event"], profiles
@@ -165,14 +185,18 @@ def pair_features(
             ],
             axis=1,
         )
-        rows = chosen.join(own, on=keys).join(popular["item" if level == ITEM else "category"], on="target")
+        rows = chosen.join(own, on=keys).join(
+            popular["item" if level == ITEM else "category"], on="target"
+        )
         category = rows["target"] if level == CATEGORY else rows["target"].map(item_category)
         interval = category.map(repurchase_days).astype(np.float64)
         rows["repurchase_interval_days"] = interval
         rows["repurchase_due_ratio"] = rows["target_days_since_purchase"] / interval
         parts.append(rows)
     table = pd.concat(parts, ignore_index=True)
-    count_columns = [c for c in table.columns if c.startswith(("n_", "target_views", "target_purchases"))]
+    count_columns = [
+        c for c in table.columns if c.startswith(("n_", "target_views", "target_purchases"))
+    ]
     table[count_columns] = table[count_columns].fillna(0.0)
     table["target_conversion"] = table["target_purchases_7d"] / (table["target_views_7d"] + 1.0)
     joined = table.join(users.add_prefix("user_"), on="user_id")

@@ -29,8 +29,15 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = RELIABILITY_BINS) -> l
     for b in range(bins):
         mask = index == b
         if mask.any():
-            out.append(ReliabilityBin(b / bins, (b + 1) / bins, int(mask.sum()),
-                                      float(p[mask].mean()), float(y[mask].mean())))
+            out.append(
+                ReliabilityBin(
+                    b / bins,
+                    (b + 1) / bins,
+                    int(mask.sum()),
+                    float(p[mask].mean()),
+                    float(y[mask].mean()),
+                )
+            )
     return out
 
 
@@ -80,5 +87,8 @@ def paired_auc_difference_ci(
     stacked = np.column_stack([p, q])
     return bootstrap_ci(
         lambda yy, pq: roc_auc_score(yy, pq[:, 0]) - roc_auc_score(yy, pq[:, 1]),
-        y, stacked, resamples=resamples, seed=seed,
+        y,
+        stacked,
+        resamples=resamples,
+        seed=seed,
     )

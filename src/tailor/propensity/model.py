@@ -64,7 +64,9 @@ class CalibratedBooster:
             for k in group:
                 raw.append(booster.predict(self._matrix(windows[k][0])))
                 labels.append(np.asarray(windows[k][1], dtype=np.float64))
-        self.calibrator_ = _fit_calibrator(np.concatenate(raw), np.concatenate(labels), self.calibration)
+        self.calibrator_ = _fit_calibrator(
+            np.concatenate(raw), np.concatenate(labels), self.calibration
+        )
         self.booster_ = self._train(windows)
         return self
 
@@ -90,8 +92,12 @@ class CalibratedBooster:
     def save(self, folder: Path, name: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.booster_.save_model(str(folder / f"{name}.lgb.txt"))
-        meta = {"features": self.features_, "calibrator": self.calibrator_, "params": self.params,
-                "n_estimators": self.n_estimators}
+        meta = {
+            "features": self.features_,
+            "calibrator": self.calibrator_,
+            "params": self.params,
+            "n_estimators": self.n_estimators,
+        }
         (folder / f"{name}.json").write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
@@ -105,7 +111,11 @@ class CalibratedBooster:
             raise ArtifactError(f"cannot read propensity model {name} in {folder}: {exc}") from exc
         model = cls(calibration=meta["calibrator"]["kind"])
         model.params, model.n_estimators = meta["params"], meta["n_estimators"]
-        model.features_, model.calibrator_, model.booster_ = meta["features"], meta["calibrator"], booster
+        model.features_, model.calibrator_, model.booster_ = (
+            meta["features"],
+            meta["calibrator"],
+            booster,
+        )
         return model
 
 
@@ -114,7 +124,11 @@ def _fit_calibrator(raw: np.ndarray, y: np.ndarray, kind: Calibration) -> dict:
         from sklearn.isotonic import IsotonicRegression
 
         iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
-        return {"kind": "isotonic", "x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
+        return {
+            "kind": "isotonic",
+            "x": iso.X_thresholds_.tolist(),
+            "y": iso.y_thresholds_.tolist(),
+        }
     from sklearn.linear_model import LogisticRegression
 
     logit = _logit(raw).reshape(-1, 1)

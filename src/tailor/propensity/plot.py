@@ -21,13 +21,15 @@ def reliability_svg(bins: Sequence[ReliabilityBin], title: str) -> str:
     width = height = SIZE + 2 * MARGIN
     largest = max((b.count for b in bins), default=1)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">'
+        ),
         f'<rect x="{MARGIN}" y="{MARGIN}" width="{SIZE}" height="{SIZE}" fill="white" stroke="#888"/>',
         f'<text x="{width / 2}" y="{MARGIN / 2}" text-anchor="middle" font-size="13">{escape(title)}</text>',
         '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#bbb" stroke-dasharray="4 3"/>'.format(
             *_xy(0, 0), *_xy(1, 1)
-        ),
+        ),  # the diagonal: perfect calibration
     ]
     for b in bins:  # bin sizes, scaled to a quarter of the height
         x0, _ = _xy(b.low, 0)
@@ -46,7 +48,9 @@ def reliability_svg(bins: Sequence[ReliabilityBin], title: str) -> str:
         )
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         x, y = _xy(tick, tick)
-        parts.append(f'<text x="{x:.1f}" y="{MARGIN + SIZE + 16}" text-anchor="middle">{tick:g}</text>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{MARGIN + SIZE + 16}" text-anchor="middle">{tick:g}</text>'
+        )
         parts.append(f'<text x="{MARGIN - 6}" y="{y + 4:.1f}" text-anchor="end">{tick:g}</text>')
     parts.append(
         f'<text x="{width / 2}" y="{height - 8}" text-anchor="middle">mean predicted probability 预测概率</text>'
@@ -58,6 +62,8 @@ def reliability_svg(bins: Sequence[ReliabilityBin], title: str) -> str:
 
 def save_reliability(bins: Sequence[ReliabilityBin], title: str, path: Path) -> None:
     if path.suffix.lower() != ".svg":
-        raise InvalidInputError(f"the reliability diagram is written as SVG; name a .svg file, not {path.name}",
-                                field="plot")
+        raise InvalidInputError(
+            f"the reliability diagram is written as SVG; name a .svg file, not {path.name}",
+            field="plot",
+        )
     path.write_text(reliability_svg(bins, title), encoding="utf-8")

@@ -17,7 +17,9 @@ DAY_MS = 86_400_000
 
 def _gaps(purchases: pd.DataFrame) -> pd.Series:
     """Median gap in days between distinct purchase days, per (user_id, category) with 2+ days."""
-    days = purchases.assign(day=purchases["ts"] // DAY_MS).drop_duplicates(["user_id", "category", "day"])
+    days = purchases.assign(day=purchases["ts"] // DAY_MS).drop_duplicates(
+        ["user_id", "category", "day"]
+    )
     days = days.sort_values(["user_id", "category", "day"])
     gap = days.groupby(["user_id", "category"])["day"].diff().dropna()
     keys = days.loc[gap.index, ["user_id", "category"]]
@@ -51,7 +53,9 @@ def timing(
 ) -> RepurchaseTiming | None:
     """When this user will likely buy in `category` again; None if they never bought in it or it
     is not a consumable with a known interval and they have no gaps of their own."""
-    bought = user_events[(user_events["kind"] == "purchase") & (user_events["category"] == category)]
+    bought = user_events[
+        (user_events["kind"] == "purchase") & (user_events["category"] == category)
+    ]
     if bought.empty:
         return None
     own = _gaps(bought)

@@ -35,7 +35,9 @@ from tailor.store.base import Store
 Progress = Callable[[str, int, int], None]
 
 
-def train_propensity(store: Store, settings: Settings, progress: Progress | None = None) -> artifact.PropensityArtifact:
+def train_propensity(
+    store: Store, settings: Settings, progress: Progress | None = None
+) -> artifact.PropensityArtifact:
     """Fit every configured horizon on all stored events, save a new version, make it current."""
     events = prepare_events(store.events(), store.items())
     if events.empty:
@@ -45,7 +47,9 @@ def train_propensity(store: Store, settings: Settings, progress: Progress | None
     horizons = {}
     for step, days in enumerate(settings.propensity.days):
         if progress:
-            progress(f"purchase prediction, {days}-day horizon", step, len(settings.propensity.days))
+            progress(
+                f"purchase prediction, {days}-day horizon", step, len(settings.propensity.days)
+            )
         horizons[days] = fit_horizon(events, end, days, settings, intervals)
     trained = artifact.PropensityArtifact(
         version=artifact.new_version(),
@@ -94,7 +98,8 @@ class PropensityService:
             trained = ", ".join(str(d) for d in sorted(model.horizons))
             raise InvalidInputError(
                 f"days must be one of the trained horizons ({trained}), got {days}; "
-                "set propensity.days and run `tailor train propensity`", field="days",
+                "set propensity.days and run `tailor train propensity`",
+                field="days",
             )
         now = now if now is not None else time.time_ns() // 1_000_000
         raw = self.store.recent_events(user_id, self.settings.service.history_events)
@@ -120,10 +125,21 @@ class PropensityService:
         if category is not None:
             targets.append((category, CATEGORY, "category"))
         if targets and len(users):
-            pairs = pd.DataFrame({"user_id": user_id, "target": [t for t, _, _ in targets],
-                                  "level": [lv for _, lv, _ in targets]})
-            table = pair_features(past, pairs, users, model.popularity, model.intervals,
-                                  items.set_index("item_id")["category"])
+            pairs = pd.DataFrame(
+                {
+                    "user_id": user_id,
+                    "target": [t for t, _, _ in targets],
+                    "level": [lv for _, lv, _ in targets],
+                }
+            )
+            table = pair_features(
+                past,
+                pairs,
+                users,
+                model.popularity,
+                model.intervals,
+                items.set_index("item_id")["category"],
+            )
             for (target, _, name), p in zip(targets, horizon.pair.predict(table)):
                 answer[name] = {"id": target, "probability": _round(p)}
         if category is not None:

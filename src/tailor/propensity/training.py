@@ -42,26 +42,46 @@ def cutoffs(anchor: int, days: int, settings: Settings) -> list[int]:
     return [int(anchor - days * DAY_MS - k * step) for k in range(settings.propensity.windows)]
 
 
-def user_rows(events: pd.DataFrame, cutoff: int, days: int, settings: Settings) -> tuple[pd.DataFrame, np.ndarray]:
+def user_rows(
+    events: pd.DataFrame, cutoff: int, days: int, settings: Settings
+) -> tuple[pd.DataFrame, np.ndarray]:
     past = before(events, cutoff)
     features = user_features(past, settings.profiles)
-    return features, _buyers(events, cutoff, days, "user_id").reindex(features.index, fill_value=False).to_numpy()
+    return features, _buyers(events, cutoff, days, "user_id").reindex(
+        features.index, fill_value=False
+    ).to_numpy()
 
 
 def _buyers(events: pd.DataFrame, cutoff: int, days: int, key: str | list[str]) -> pd.Series:
     """True for each key that has a purchase in [cutoff, cutoff + days)."""
-    window = events[(events["ts"] >= cutoff) & (events["ts"] < cutoff + days * DAY_MS) & (events["kind"] == "purchase")]
-    return pd.Series(True, index=pd.MultiIndex.from_frame(window[key].drop_duplicates()) if isinstance(key, list) else window[key].drop_duplicates())
+    window = events[
+        (events["ts"] >= cutoff)
+        & (events["ts"] < cutoff + days * DAY_MS)
+        & (events["kind"] == "purchase")
+    ]
+    return pd.Series(
+        True,
+        index=pd.MultiIndex.from_frame(window[key].drop_duplicates())
+        if isinstance(key, list)
+        else window[key].drop_duplicates(),
+    )
 
 
-def candidate_pairs(past: pd.DataFrame, settings: Settings, rng: np.random.Generator | None) -> pd.DataFrame:
+def candidate_pairs(
+    past: pd.DataFrame, settings: Settings, rng: np.random.Generator | None
+) -> pd.DataFrame:
     """(user_id, target, level) rows: touched items and categories, plus popular untouched items
     (drawn with `rng`; none when rng is None)."""
     recent = past[(past["age"] < settings.propensity.candidate_days) & past["item_id"].notna()]
     latest = recent.sort_values("ts", ascending=False).drop_duplicates(["user_id", "item_id"])
     items = latest.groupby("user_id").head(settings.propensity.candidate_items)
     items = items[["user_id", "item_id"]].rename(columns={"item_id": "target"})
-    categories = recent[["user_id", "category"]].dropna().drop_duplicates().rename(columns={"category": "target"})
+    categories = (
+        recent[["user_id", "category"]]
+        .dropna()
+        .drop_duplicates()
+        .rename(columns={"category": "target"})
+    )
     parts = [items.assign(level=ITEM), categories.assign(level=CATEGORY)]
     n_negative = settings.propensity.negatives_per_user
     if rng is not None and n_negative:
@@ -69,13 +89,19 @@ def candidate_pairs(past: pd.DataFrame, settings: Settings, rng: np.random.Gener
         if len(pool):
             users = items["user_id"].unique()
             drawn = rng.choice(pool, size=(len(users), n_negative))
-            negatives = pd.DataFrame({"user_id": np.repeat(users, n_negative), "target": drawn.ravel()})
+            negatives = pd.DataFrame(
+                {"user_id": np.repeat(users, n_negative), "target": drawn.ravel()}
+            )
             parts.append(negatives.assign(level=ITEM))
     return pd.concat(parts, ignore_index=True).drop_duplicates(["user_id", "target", "level"])
 
 
 def pair_rows(
-    events: pd.DataFrame, cutoff: int, days: int, settings: Settings, intervals: dict[str, float],
+    events: pd.DataFrame,
+    cutoff: int,
+    days: int,
+    settings: Settings,
+    intervals: dict[str, float],
     rng: np.random.Generator | None,
 ) -> pd.DataFrame:
     """Pair features with a `label` column, for one window."""
@@ -102,13 +128,20 @@ class HorizonModels:
 def _booster(settings: Settings) -> CalibratedBooster:
     p = settings.propensity
     return CalibratedBooster(
-        n_estimators=p.n_estimators, learning_rate=p.learning_rate, num_leaves=p.num_leaves,
-        min_child_samples=p.min_child_samples, calibration=p.calibration, folds=p.calibration_folds,
-        random_state=settings.train.random_state, threads=settings.train.threads,
+        n_estimators=p.n_estimators,
+        learning_rate=p.learning_rate,
+        num_leaves=p.num_leaves,
+        min_child_samples=p.min_child_samples,
+        calibration=p.calibration,
+        folds=p.calibration_folds,
+        random_state=settings.train.random_state,
+        threads=settings.train.threads,
     )
 
 
-def fit_user_model(events: pd.DataFrame, anchor: int, days: int, settings: Settings) -> CalibratedBooster:
+def fit_user_model(
+    events: pd.DataFrame, anchor: int, days: int, settings: Settings
+) -> CalibratedBooster:
     windows = [user_rows(events, c, days, settings) for c in cutoffs(anchor, days, settings)]
     return _booster(settings).fit([(x, y) for x, y in windows if len(x)])
 
@@ -117,8 +150,13 @@ def fit_pair_model(
     events: pd.DataFrame, anchor: int, days: int, settings: Settings, intervals: dict[str, float]
 ) -> CalibratedBooster:
     rng = np.random.default_rng(settings.train.random_state)
-    windows = [pair_rows(events, c, days, settings, intervals, rng) for c in cutoffs(anchor, days, settings)]
-    return _booster(settings).fit([(pair_matrix(w), w["label"].to_numpy()) for w in windows if len(w)])
+    windows = [
+        pair_rows(events, c, days, settings, intervals, rng)
+        for c in cutoffs(anchor, days, settings)
+    ]
+    return _booster(settings).fit(
+        [(pair_matrix(w), w["label"].to_numpy()) for w in windows if len(w)]
+    )
 
 
 def fit_horizon(
@@ -132,4 +170,6 @@ def fit_horizon(
 
 
 def intervals_before(events: pd.DataFrame, anchor: int, settings: Settings) -> dict[str, float]:
-    return category_intervals(events[events["ts"] < anchor], settings.propensity.consumable_min_users)
+    return category_intervals(
+        events[events["ts"] < anchor], settings.propensity.consumable_min_users
+    )

@@ -32,6 +32,7 @@ from tailor.service.routes import events, health, items, metrics, popular, users
 from tailor.service.routes import feedback, scenarios, search
 from tailor.service.routes import profiles as profile_routes
 from tailor.service.routes import propensity as propensity_routes
+from tailor.service.routes import push as push_routes
 from tailor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_exception_handler(AccessError, access_error)
     for module in (
-        events, items, users, popular, health, metrics, profile_routes, propensity_routes, scenarios, search, feedback
+        events, items, users, popular, health, metrics, profile_routes, propensity_routes, push_routes, scenarios, search, feedback
     ):
         app.include_router(module.router(settings))
     install_console(app, settings)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query
 from tailor.rank.explain import language
 from tailor.service.auth import requires
 from tailor.service.routes import EngineDep
-from tailor.service.schemas import ErrorOut
+from tailor.service.schemas import LANG_PATTERN, ErrorOut
 from tailor.settings import Role, Settings
 
 
@@ -25,7 +25,10 @@ def router(settings: Settings) -> APIRouter:
     def profile(
         user_id: str,
         engine: EngineDep,
-        lang: Annotated[str | None, Query(description="zh or en (else Accept-Language)")] = None,
+        lang: Annotated[
+            str | None,
+            Query(pattern=LANG_PATTERN, description="zh or en (else Accept-Language)"),
+        ] = None,
         vector: Annotated[bool, Query(description="include the interest vector itself")] = False,
         at: Annotated[
             int | None, Query(ge=0, description="as of this time (ms since the epoch); default now")

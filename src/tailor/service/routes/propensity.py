@@ -25,12 +25,19 @@ def router(settings: Settings) -> APIRouter:
     def purchase_probability(
         user_id: str,
         engine: EngineDep,
-        days: Annotated[int, Query(ge=1, description="horizon; one of propensity.days")] = default_days,
+        days: int = Query(  # not Annotated: the enum comes from the settings
+            default_days,
+            ge=1,
+            description="horizon; one of propensity.days",
+            json_schema_extra={"enum": settings.propensity.days},
+        ),
         item_id: Annotated[str | None, Query(description="also P(buys this item)")] = None,
         category: Annotated[
             str | None, Query(description="also P(buys in this category); default: the item's")
         ] = None,
-        at: Annotated[int | None, Query(ge=0, description="as of (ms since the epoch); default now")] = None,
+        at: Annotated[
+            int | None, Query(ge=0, description="as of (ms since the epoch); default now")
+        ] = None,
     ) -> dict[str, Any]:
         """Calibrated probabilities from the user's latest events, with the expected days to the
         next purchase in the category when it is a consumable the user has bought."""
