@@ -8,8 +8,8 @@ over a few thousand shared uniform negatives (the default: far cheaper on CPU), 
 from items with training events.
 
 Cold items (text, no training events; `trained_items_` is False for them) are served by a
-text tower trained alongside: its loss ranks each training target by its text alone against
-the fused vectors of the other items, so a new item competes with bought ones on the same
+text tower trained alongside: its loss repeats the ranking with a random half of the targets
+and negatives seen by their text alone, so a new item competes with bought ones on the same
 scale. The tower reads the user states without sending gradients back, so it leaves the fused
 model as it would be without it.
 
@@ -219,7 +219,7 @@ class SequenceTransformer(Recommender):
         return last_hidden(self._net(), table, items, kind_codes).numpy()
 
     def _similar(self, items: np.ndarray) -> np.ndarray:
-        """Cosine of the items' table vectors (id embedding fused with text)."""
+        """Cosine of the items' served vectors (fused, or the text tower's for items without events)."""
         table = self.item_table_[1:]
         unit = table / np.maximum(np.linalg.norm(table, axis=1, keepdims=True), 1e-12)
         return unit[items] @ unit.T
