@@ -183,7 +183,13 @@ def test_push_page_previews_a_plan_or_says_it_has_not_landed(page, admin_key, en
         if capability(engine, "push_plan") is None:
             assert page.inner_text("#push-status .notice") == Words(lang)("push_not_landed")
         else:
+            page.fill("input[name=k]", "2")
             page.click("#push-preview")
             page.wait_for_load_state("load")
-            assert page.locator("#push-plan tbody tr").count() > 0
+            assert page.input_value("input[name=k]") == "2"
+            planned = page.locator("#push-plan tbody tr").count()
+            refused = page.locator("#push-error code").all_inner_texts()
+            assert planned > 0 or refused, (
+                "the preview shows neither a plan nor the planner's answer"
+            )
         shot(page, f"{lang}-push-interaction")

@@ -267,3 +267,43 @@ def test_experiments_page_shows_variant_rates_with_intervals_once_landed(client,
     ctr = dict(zip(rows, cells(page, "experiments-table", 7)))
     assert ctr["a"].startswith("0.00%") and ctr["b"].startswith("12.50% [")  # 5 of 40 shown
     assert 'data-figure="experiment-chart-1-data"' in page
+
+
+def test_push_preview_counts_what_caps_and_quiet_hours_hold_back(client, engine, monkeypatch):
+    if capability(engine, "push_plan") is None:
+        pytest.skip("push planning has not landed")
+    from tailor.push.plan import Candidate, Planned
+
+    seen = []
+
+    def plan_push(self, request, **_):
+        seen.append(request)
+        capped = request.rules.per_day < 100
+        users = ["u1", "u2"] if capped else ["u1", "u2", "u3"]
+        hour = "09" if capped else "23"  # quiet hours moved u2's send to the morning
+        return [
+            Planned(
+                u,
+                0,
+                f"2026-02-01T{hour if u == 'u2' else '10'}:00:00+08:00",
+                0.25,
+                [Candidate("i1", 0.2, "because")],
+            )
+            for u in users
+        ]
+
+    monkeypatch.setattr(Engine, "plan_push", plan_push)
+    page = client.get("/console/push?preview=1&k=2&per_day=1&per_week=2&quiet_start=22").text
+    assert seen[0].rules.k == 2 and seen[0].rules.quiet_start == 22 and seen[0].audience == "all"
+    assert re.search(r'id="push-users">2<', page) and re.search(r'id="push-held-back">1<', page)
+    assert re.search(r'id="push-moved">1<', page)
+    assert cells(page, "push-plan", 0) == ["u1", "u2"]
+    bad = unescape(client.get("/console/push?preview=1&k=many").text)
+    assert 'id="push-error"' in bad and "k must be a number" in bad
+
+
+def test_push_preview_shows_the_planner_answer(client, engine):
+    if capability(engine, "push_plan") is None:
+        pytest.skip("push planning has not landed")
+    page = client.get("/console/push?preview=1").text
+    assert page.count('id="push-plan"') + page.count('id="push-error"') == 1

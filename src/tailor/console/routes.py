@@ -250,7 +250,8 @@ def router(settings: Settings) -> APIRouter:
 
     @api.get("/push")
     async def push(request: Request, key: SignedIn) -> Response:
-        return await page(request, key, "push.html", "push", views.push)
+        params = dict(request.query_params)
+        return await page(request, key, "push.html", "push", lambda p: views.push(p, params))
 
     @api.get("/experiments")
     async def experiments(request: Request, key: SignedIn) -> Response:

@@ -6,7 +6,7 @@ language when the shop gives it in both (`localized`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +14,10 @@ import pandas as pd
 from sqlalchemy.engine import make_url
 
 from tailor.artifacts import list_versions, read_manifest
-from tailor.console import charts
+from tailor.console import charts, push_preview
 from tailor.console.capabilities import capability, plain
 from tailor.console.i18n import Words
+from tailor.console.push_preview import PushForm
 from tailor.console.stats import DAY_MS, ConsoleStats
 from tailor.engine import Engine, Recommendation
 from tailor.errors import TailorError
@@ -329,8 +330,18 @@ def freshness_days(newest_ms: int | None, latest_event_ms: int | None) -> float 
     return (latest_event_ms - newest_ms) / DAY_MS
 
 
-def push(page: Page) -> dict[str, Any]:
-    return {"push_plan": capability(page.engine, "push_plan") is not None}
+def push(page: Page, params: Mapping[str, str]) -> dict[str, Any]:
+    """The plan form once push planning has landed, and a preview when the form was sent."""
+    landed = capability(page.engine, "push_plan") is not None
+    context: dict[str, Any] = {"push_plan": landed, "form": PushForm(), "plan": None, "error": None}
+    if not landed or "preview" not in params:
+        return context
+    try:
+        context["form"] = PushForm.of(params)
+        context["plan"] = push_preview.preview(page.engine, context["form"], page.t)
+    except TailorError as exc:
+        context["error"] = exc.message
+    return context
 
 
 def experiments(page: Page) -> dict[str, Any]:
