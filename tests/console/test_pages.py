@@ -307,3 +307,34 @@ def test_push_preview_shows_the_planner_answer(client, engine):
         pytest.skip("push planning has not landed")
     page = client.get("/console/push?preview=1").text
     assert page.count('id="push-plan"') + page.count('id="push-error"') == 1
+
+
+def test_user_page_lists_the_push_log_once_push_has_landed(client, engine):
+    if capability(engine, "push_plan") is None:
+        pytest.skip("push planning has not landed")
+    now = int(time.time() * 1000)
+    result = engine.ingest_events(
+        [
+            {
+                "event_id": "console-push-1",
+                "user_id": "u7",
+                "item_id": "i10",
+                "kind": "push_sent",
+                "ts": now - 60_000,
+                "channel": "app",
+            },
+            {
+                "event_id": "console-push-2",
+                "user_id": "u7",
+                "item_id": "i10",
+                "kind": "push_opened",
+                "ts": now,
+                "channel": "app",
+            },
+        ]
+    )
+    assert result.accepted + result.duplicates == 2, result.rejected
+    page = in_language(client, "zh").get("/console/users/u7").text
+    assert cells(page, "push-history", 1) == ["推送打开", "已推送"]
+    assert cells(page, "push-history", 2) == ["i10", "i10"]
+    assert 'id="push-history-empty"' in client.get("/console/users/u1").text

@@ -60,7 +60,6 @@ def _online_report(engine: Engine, lang: str) -> Callable[..., Any] | None:
 CAPABILITIES: dict[str, Probe] = {
     "profile": _profile,
     "purchase": _engine_method("purchase_probability"),
-    "push_history": _engine_method("push_history"),
     "push_plan": _engine_method("plan_push", "push_plan"),
     "audience": _engine_method("audience"),
     "bought_together": _scenario("bought_together"),

@@ -144,6 +144,16 @@ class ConsoleStats:
         )
         return [(row[0], row[1]) for row in self._rows(stmt)]
 
+    def push_events(self, user_id: str, limit: int = 20) -> list[tuple[int, str, str | None]]:
+        """A user's latest push log events (kinds `push_*`): (ts, kind, item_id), newest first."""
+        stmt = (
+            select(events.c.ts, events.c.kind, events.c.item_id)
+            .where(events.c.user_id == user_id, events.c.kind.like("push\\_%", escape="\\"))
+            .order_by(events.c.ts.desc(), events.c.seq.desc())
+            .limit(limit)
+        )
+        return [(int(ts), kind, item_id) for ts, kind, item_id in self._rows(stmt)]
+
     def item_activity(self, item_id: str, top_buyers: int = 10) -> ItemActivity:
         """Everything the item page counts, from one read of the item's events (events are not
         indexed by item, so each read is a scan)."""

@@ -38,6 +38,10 @@ EVENT_KINDS = (
     "rating",
     "impression",
     "dislike",
+    "push_sent",
+    "push_delivered",
+    "push_opened",
+    "push_clicked",
 )
 
 
@@ -197,7 +201,22 @@ def user(page: Page, user_id: str) -> dict[str, Any]:
         "scenarios": _scenarios(page, user_id, timeline),
         "profile": _call(page, "profile", user_id),
         "purchase": _call(page, "purchase", user_id),
-        "push_history": _call(page, "push_history", user_id),
+        "push_history": _push_history(page, user_id),
+    }
+
+
+def _push_history(page: Page, user_id: str) -> dict[str, Any]:
+    """The user's push log (its `push_*` events), once push planning has landed."""
+    if capability(page.engine, "push_plan") is None:
+        return {"landed": False}
+    rows = page.stats.push_events(user_id)
+    titles = page.titles([item for _, _, item in rows if item])
+    return {
+        "landed": True,
+        "value": [
+            {"ts": ts, "kind": kind, "item_id": item, "title": titles.get(item or "", "")}
+            for ts, kind, item in rows
+        ],
     }
 
 
