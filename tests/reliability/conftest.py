@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from tailor.engine import Engine
 from tailor.ingest.synthetic import generate_shop
+from tailor.propensity.service import train_propensity
 from tailor.service import create_app
 from tailor.service.auth import create_key
 from tailor.settings import Role, Settings, load_settings
@@ -21,7 +22,7 @@ def settings_in(folder: Path, **service: object) -> Settings:
     return load_settings(
         store_url=f"sqlite:///{folder}/tailor.db",
         artifacts_dir=folder / "artifacts",
-        train={"models": ["popular", "itemknn"]},
+        train={"models": ["popular", "itemknn", "content"]},
         service=service,
     )
 
@@ -33,7 +34,8 @@ def admin_key(settings: Settings) -> str:
 
 @pytest.fixture(scope="module")
 def trained_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small synthetic shop, stored and trained once per module."""
+    """A small synthetic shop, stored and trained once per module (recommenders and purchase
+    prediction, so no route answers 503 for want of a model)."""
     folder = tmp_path_factory.mktemp("shop")
     shop = generate_shop(80, 40, days=20, seed=7)
     with Engine(settings_in(folder)) as engine:
@@ -41,6 +43,7 @@ def trained_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         engine.put_users(shop.users)
         engine.ingest_events(shop.events)
         engine.train()
+        train_propensity(engine.store, engine.settings)
     return folder
 
 

@@ -93,6 +93,17 @@ def test_unknown_fields(client, path, row):
     assert [r["field"] for r in body["rejected"]] == ["colour"]
 
 
+def test_a_batch_answers_row_by_row_even_when_every_row_is_invalid(client):
+    before = stored_events(client)
+    rows = [{**EVENT, "colour": "red"}, {**EVENT, "event_id": "e-2", "ts": -1}, "not an object"]
+    assert_refused(client.post("/v1/events", json=rows), "body")  # a non-object: the body is wrong
+    answer = client.post("/v1/events", json=rows[:2])
+    assert answer.status_code == 200
+    assert answer.json()["accepted"] == 0
+    assert [(r["row"], r["field"]) for r in answer.json()["rejected"]] == [(0, "colour"), (1, "ts")]
+    assert stored_events(client) == before
+
+
 def test_a_batch_with_some_valid_rows_is_stored_and_lists_the_rest(client):
     before = stored_events(client)
     answer = client.post("/v1/events", json=[EVENT, {**EVENT, "event_id": "e-2", "colour": 1}])

@@ -31,6 +31,9 @@ MAX_TS_MS = 7_258_118_400_000  # 2200-01-01T00:00:00Z: later values are almost s
 NUL = "\x00"  # PostgreSQL's text and jsonb cannot hold it
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # NUL as JSON writes it, not text "\\u0000"
 _INT64_LIMIT = 2**63  # Python ints beyond int64 stay Python objects
+# Whole numbers in JSON (integer ids, stock) stay below 2**53: beyond it a double, and so many JSON
+# parsers, cannot tell neighbours apart. Send bigger ids as strings.
+SAFE_INTEGER = 2**53
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 _DTYPE_NAMES = {
@@ -116,21 +119,35 @@ def _stringify(col: pd.Series, field: str, problems: Problems, allow_int: bool) 
         return _ints_to_str(col)
     expected = "a string or an integer" if allow_int else "a string"
     if allow_int and pd.api.types.is_float_dtype(col.dtype):
-        whole = (col == np.floor(col)) & (col.abs() < _INT64_LIMIT)
-        problems.add(col.notna() & ~whole, field, f"must be {expected}")
+        whole = (col == np.floor(col)) & (col.abs() < SAFE_INTEGER)
+        problems.add(col.notna() & ~whole, field, f"must be {expected} (below 2**53)")
         return _ints_to_str(col.where(whole))
     if col.dtype != object:
         got = _DTYPE_NAMES.get(col.dtype.kind, str(col.dtype))
         problems.add(col.notna(), field, f"must be {expected}, got {got}")
         return pd.Series(pd.NA, index=col.index, dtype="str")
     is_str = _instances(col, (str,))
-    is_int = _instances(col, (int, np.integer)) if allow_int else np.zeros(len(col), dtype=bool)
+    is_int = (
+        col.map(_integer_id).notna().to_numpy() if allow_int else np.zeros(len(col), dtype=bool)
+    )
     wrong = col.notna().to_numpy() & ~is_str & ~is_int
-    problems.add(wrong, field, _got(f"must be {expected}"), col)
+    problems.add(wrong, field, _got(f"must be {expected} (below 2**53)"), col)
     out = col.where(is_str | is_int).map(
-        lambda v: v if isinstance(v, str) else str(v), na_action="ignore"
+        lambda v: v if isinstance(v, str) else _integer_id(v), na_action="ignore"
     )
     return out.astype("str")
+
+
+def _integer_id(value: Any) -> str | None:
+    """An integer id as text: below 2**53, where a double (and so JSON) still holds it exactly;
+    a float holding a whole number counts (JSON's 7.0 is 7)."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    if isinstance(value, (int, np.integer)) and abs(int(value)) < SAFE_INTEGER:
+        return str(int(value))
+    return None
 
 
 def id_column(
@@ -231,7 +248,10 @@ def number_column(
     if integer:
         fraction = ~np.isnan(values) & (values != np.floor(values))
         problems.add(fraction, field, "must be a whole number")
-        return pd.Series(np.where(fraction, np.nan, values), index=col.index).astype("Int64")
+        too_big = np.abs(values) >= SAFE_INTEGER
+        problems.add(too_big & ~fraction, field, "must be below 2**53")
+        kept = np.where(fraction | too_big, np.nan, values)
+        return pd.Series(kept, index=col.index).astype("Int64")
     return pd.Series(values, index=col.index)
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tailor.ingest.fields import MAX_TS_MS, NUL, SECONDS_BELOW
+from tailor.ingest.fields import MAX_TS_MS, NUL, SAFE_INTEGER, SECONDS_BELOW
 from tailor.settings import IngestSettings
 from tailor.types import EVENT_COLUMNS, ITEMLESS_KINDS
 
@@ -96,7 +96,7 @@ def _text(value: Any, limit: int, *, ints: bool = False, required: bool = False)
         text = value
     elif value is None:
         text = ""
-    elif ints and type(value) is int and -_INT64 <= value < _INT64:
+    elif ints and type(value) is int and -SAFE_INTEGER < value < SAFE_INTEGER:
         text = str(value)
     else:
         raise _NotPlain

@@ -1,5 +1,5 @@
 """Parsing a JSON body of one object or an array of objects, with orjson and no per-row models;
-and refusing a write none of whose rows is valid."""
+and refusing a single-object write whose row is invalid."""
 
 from __future__ import annotations
 
@@ -19,15 +19,21 @@ class RowsResult(Protocol):
     def rejected(self) -> list[Any]: ...
 
 
+class Rows(list[dict[str, Any]]):
+    """The rows of a request body; `single` when the body was one object rather than an array."""
+
+    single = False
+
+
 class RejectedRowsError(InvalidInputError):
-    """Every row of a write was invalid; `details` lists each row's field and reason."""
+    """The row of a single-object write was invalid; `details` lists each field and reason."""
 
     def __init__(self, message: str, field: str | None, rejected: list[Any]) -> None:
         super().__init__(message, field=field)
         self.details = {"rejected": [vars(r) for r in rejected]}
 
 
-def parse_rows(body: bytes, max_rows: int, noun: str) -> list[dict[str, Any]]:
+def parse_rows(body: bytes, max_rows: int, noun: str) -> Rows:
     """The rows of a body holding one JSON object or an array of at most `max_rows` objects."""
     try:
         parsed = orjson.loads(body)
@@ -42,9 +48,13 @@ def parse_rows(body: bytes, max_rows: int, noun: str) -> list[dict[str, Any]]:
         raise InvalidInputError(
             f"the request body is not valid JSON: {exc}", field="body"
         ) from None
-    rows = [parsed] if isinstance(parsed, dict) else parsed
-    if not isinstance(rows, list):
+    if isinstance(parsed, dict):
+        rows = Rows([parsed])
+        rows.single = True
+        return rows
+    if not isinstance(parsed, list):
         raise InvalidInputError(f"send one {noun} object or an array of them", field="body")
+    rows = Rows(parsed)
     if len(rows) > max_rows:
         raise InvalidInputError(
             f"a batch holds at most {max_rows:,} {noun}s, this one has {len(rows):,}: split it",
@@ -56,18 +66,14 @@ def parse_rows(body: bytes, max_rows: int, noun: str) -> list[dict[str, Any]]:
     return rows
 
 
-def refuse_if_nothing_valid(result: RowsResult, stored: int) -> None:
-    """422 naming the first rejected field when rows were rejected and none was `stored` (or was
-    a duplicate); a batch with some valid rows is stored and answered 200, its rejections listed."""
-    if not result.rejected or stored:
+def refuse_invalid_single_row(result: RowsResult, rows: Rows) -> None:
+    """422 naming the field when the body was one object and it was rejected. An array is a batch:
+    its valid rows are stored and it is answered 200, each rejected row listed with its field."""
+    if not rows.single or not result.rejected:
         return
     first = result.rejected[0]
-    rows = len({r.row for r in result.rejected})
-    raise RejectedRowsError(
-        f"no valid row ({rows:,} rejected); first: row {first.row}, {first.field}: {first.reason}",
-        first.field,
-        result.rejected,
-    )
+    problems = "; ".join(f"{r.field}: {r.reason}" for r in result.rejected)
+    raise RejectedRowsError(f"invalid row: {problems}", first.field, result.rejected)
 
 
 def _non_finite_field(body: bytes) -> str | None:

@@ -10,6 +10,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# What `tailor.rank.explain.language` accepts: zh or en in any case, or a tag such as zh-CN;
+# empty means "from Accept-Language". ASCII blanks only, so the schema and the check agree.
+LANG_PATTERN = r"^([ \t\n\r\f\v]*([zZ][hH]|[eE][nN])(-[\s\S]*|[ \t\n\r\f\v]*))?$"
+
 
 class EventIn(BaseModel):
     event_id: str | None = Field(
@@ -119,7 +123,11 @@ class RecommendationOut(BaseModel):
 class RulesQuery(BaseModel):
     """Per-request overrides of the configured business rules ([rules] in tailor.toml)."""
 
-    lang: str | None = Field(None, description="zh or en; default from Accept-Language, else en")
+    lang: str | None = Field(
+        None,
+        pattern=LANG_PATTERN,
+        description="zh or en; default from Accept-Language, else en",
+    )
     brand: list[str] = Field([], description="only these brands; repeat or comma-separate")
     price_min: float | None = Field(None, ge=0)
     price_max: float | None = Field(None, ge=0)
@@ -162,7 +170,7 @@ class RecommendationsOut(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    request_id: str = Field(description="from the response that showed the items")
+    request_id: str = Field(min_length=1, description="from the response that showed the items")
     kind: Literal["impression", "click", "conversion"]
     item_id: str | None = Field(
         None, description="one of that response's items; an impression without it: the whole list"

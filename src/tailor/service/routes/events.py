@@ -3,9 +3,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tailor.service.auth import requires
-from tailor.service.body import parse_rows, refuse_if_nothing_valid
+from tailor.service.body import parse_rows, refuse_invalid_single_row
 from tailor.service.routes import EngineDep, json_response
-from tailor.service.schemas import ErrorOut, EventIn, IngestOut, batch_body_schema
+from tailor.service.row_schemas import event_row, rows_body
+from tailor.service.schemas import ErrorOut, IngestOut
 from tailor.settings import Role, Settings
 
 
@@ -17,7 +18,7 @@ def router(settings: Settings) -> APIRouter:
         "",
         response_model=IngestOut,
         responses={422: {"model": ErrorOut}},
-        openapi_extra=batch_body_schema(EventIn, max_rows),
+        openapi_extra=rows_body(event_row(settings.ingest), max_rows, "event"),
         summary=f"Record one event or a batch of up to {max_rows:,}",
         dependencies=[requires(Role.ingest)],
     )
@@ -27,7 +28,7 @@ def router(settings: Settings) -> APIRouter:
         rows = parse_rows(await request.body(), max_rows, "event")
         result = await run_in_threadpool(engine.ingest_events, rows)
         request.app.state.metrics.events_ingested.inc(result.accepted)
-        refuse_if_nothing_valid(result, result.accepted + result.duplicates)
+        refuse_invalid_single_row(result, rows)
         return json_response(result)
 
     return api

@@ -5,15 +5,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tailor.service.auth import requires
-from tailor.service.body import parse_rows, refuse_if_nothing_valid
+from tailor.service.body import parse_rows, refuse_invalid_single_row
 from tailor.service.routes import EngineDep, json_response
+from tailor.service.row_schemas import item_row, rows_body
 from tailor.service.schemas import (
     DeletedOut,
     ErrorOut,
-    ItemIn,
     RecommendationsOut,
     WriteOut,
-    batch_body_schema,
 )
 from tailor.settings import Role, Settings
 
@@ -28,7 +27,7 @@ def router(settings: Settings) -> APIRouter:
         "",
         response_model=WriteOut,
         responses={422: {"model": ErrorOut}},
-        openapi_extra=batch_body_schema(ItemIn, max_rows),
+        openapi_extra=rows_body(item_row(settings.ingest), max_rows, "item"),
         summary="Insert or replace one item or a batch",
         dependencies=[requires(Role.ingest)],
     )
@@ -37,7 +36,7 @@ def router(settings: Settings) -> APIRouter:
         models at the next training."""
         rows = parse_rows(await request.body(), max_rows, "item")
         result = await run_in_threadpool(engine.put_items, rows)
-        refuse_if_nothing_valid(result, result.written)
+        refuse_invalid_single_row(result, rows)
         return json_response(result)
 
     @api.delete(

@@ -8,10 +8,13 @@ from starlette.concurrency import run_in_threadpool
 from tailor.rank.explain import language
 from tailor.service.auth import requires
 from tailor.service.routes import EngineDep
-from tailor.service.schemas import ErrorOut, RecommendationsOut
+from tailor.service.schemas import LANG_PATTERN, ErrorOut, RecommendationsOut
 from tailor.settings import Role, Settings
 
-Lang = Annotated[str | None, Query(description="zh or en; default from Accept-Language, else en")]
+Lang = Annotated[
+    str | None,
+    Query(pattern=LANG_PATTERN, description="zh or en; default from Accept-Language, else en"),
+]
 UserId = Annotated[str | None, Query(description="the shopper, for their A/B variant")]
 
 

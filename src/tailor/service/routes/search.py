@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from tailor.rank.explain import language
 from tailor.service.auth import requires
 from tailor.service.routes import EngineDep
-from tailor.service.schemas import ErrorOut, RecommendationsOut
+from tailor.service.schemas import LANG_PATTERN, ErrorOut, RecommendationsOut
 from tailor.settings import Role, Settings
 
 
@@ -23,10 +23,14 @@ def router(settings: Settings) -> APIRouter:
     )
     async def search(
         engine: EngineDep,
-        q: Annotated[str, Query(description="the query, in Chinese or English")],
+        q: Annotated[
+            str, Query(pattern=r"\S", description="the query, in Chinese or English")
+        ],
         k: K = 10,
         user_id: Annotated[str | None, Query(description="re-rank for this shopper")] = None,
-        lang: Annotated[str | None, Query(description="zh or en, for the reasons")] = None,
+        lang: Annotated[
+            str | None, Query(pattern=LANG_PATTERN, description="zh or en, for the reasons")
+        ] = None,
         accept_language: Annotated[str | None, Header()] = None,
     ) -> RecommendationsOut:
         """The query and the items' text go through the same multilingual encoder (the trained

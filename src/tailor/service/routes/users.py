@@ -6,16 +6,15 @@ from starlette.responses import Response
 
 from tailor.rank.explain import language
 from tailor.service.auth import requires
-from tailor.service.body import parse_rows, refuse_if_nothing_valid
+from tailor.service.body import parse_rows, refuse_invalid_single_row
 from tailor.service.routes import EngineDep, json_response, split_ids
+from tailor.service.row_schemas import rows_body, user_row
 from tailor.service.schemas import (
     DeletedOut,
     ErrorOut,
     RecommendationsOut,
     RulesQuery,
-    UserIn,
     WriteOut,
-    batch_body_schema,
 )
 from tailor.settings import Role, Settings
 
@@ -30,14 +29,14 @@ def router(settings: Settings) -> APIRouter:
         "",
         response_model=WriteOut,
         responses={422: {"model": ErrorOut}},
-        openapi_extra=batch_body_schema(UserIn, max_rows),
+        openapi_extra=rows_body(user_row(settings.ingest), max_rows, "user"),
         summary="Insert or replace one user or a batch",
         dependencies=[requires(Role.ingest)],
     )
     async def put_users(request: Request, engine: EngineDep) -> Response:
         rows = parse_rows(await request.body(), max_rows, "user")
         result = await run_in_threadpool(engine.put_users, rows)
-        refuse_if_nothing_valid(result, result.written)
+        refuse_invalid_single_row(result, rows)
         return json_response(result)
 
     @api.delete(
