@@ -34,7 +34,8 @@ from tailor.evaluation.report import machine, peak_rss_mb, print_report, write_j
 from tailor.ingest.datasets import taobao_frames
 from tailor.ingest.synthetic import generate_shop
 from tailor.rank.blend import Blend
-from tailor.rank.ranker import fit_two_stage, rank_users, ranker_split
+from tailor.rank.ranker import rank_users
+from tailor.rank.ranker_training import fit_two_stage, ranker_split
 from tailor.settings import Settings, load_settings
 
 K = 10

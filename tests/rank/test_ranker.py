@@ -15,7 +15,8 @@ from tailor.ingest.synthetic import generate_shop
 from tailor.models.itemknn import ItemKNN
 from tailor.models.popular import Popular
 from tailor.rank.features import FeatureBuilder, ItemSide, ItemStats, kind_groups
-from tailor.rank.ranker import Ranker, TwoStage, _labels, fit_two_stage, rank_users, ranker_split
+from tailor.rank.ranker import Ranker, TwoStage, rank_users
+from tailor.rank.ranker_training import _labels, fit_two_stage, ranker_split
 from tailor.rank.retrieval import Candidates
 from tailor.settings import RankerSettings
 

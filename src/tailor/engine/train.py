@@ -32,7 +32,8 @@ from tailor.errors import ConfigError, InvalidInputError, UnsupportedError
 from tailor.evaluation import evaluate, ranking_metrics
 from tailor.models import Recommender, model_class
 from tailor.rank.blend import Blend
-from tailor.rank.ranker import TwoStage, fit_two_stage, rank_users, ranker_cutoff, ranker_split
+from tailor.rank.ranker import TwoStage, rank_users
+from tailor.rank.ranker_training import fit_two_stage, ranker_cutoff, ranker_split
 from tailor.settings import Settings
 from tailor.store.base import Store
 
