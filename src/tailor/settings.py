@@ -303,6 +303,27 @@ class PushSettings(_Section):
     attribution_days: float = Field(3.0, gt=0, description="a purchase this soon after a push counts")
 
 
+class RiskSettings(_Section):
+    """Risk control (`tailor.risk`): rule thresholds, the isolation forest, and what flagged users
+    are left out of."""
+
+    min_score: float = Field(0.5, ge=0, le=1, description="a user scoring this much is flagged")
+    exclude_flagged: bool = Field(True, description="leave flagged users' events out of training")
+    max_events_per_minute: int = Field(20, ge=1, description="more in one minute is a bot")
+    max_regular_cv: float = Field(0.3, ge=0, description="gaps this regular (std/mean) are a timer")
+    regular_min_events: int = Field(20, ge=3, description="events before timing regularity counts")
+    blind_purchase_share: float = Field(0.5, gt=0, le=1, description="bought without browsing")
+    burst_minutes: float = Field(10.0, gt=0, description="window of a purchase burst")
+    burst_purchases: int = Field(6, ge=2, description="this many purchases in the window is a burst")
+    new_account_days: float = Field(1.0, ge=0, description="first purchase this soon after sign-up")
+    single_item_share: float = Field(0.8, gt=0, le=1, description="purchases on one item")
+    ring_partners: int = Field(3, ge=1, description="co-buyers of the same unbrowsed items")
+    isolation_weight: float = Field(0.4, ge=0, le=1, description="most the isolation forest adds")
+    n_estimators: int = Field(200, ge=10)
+    random_state: int = 0
+    cache_seconds: float = Field(60.0, ge=0, description="how long the service reuses its scores")
+
+
 class Settings(BaseSettings):
     """Everything Tailor can be configured with."""
 
@@ -321,6 +342,7 @@ class Settings(BaseSettings):
     profiles: ProfileSettings = ProfileSettings()
     propensity: PropensitySettings = PropensitySettings()
     push: PushSettings = PushSettings()
+    risk: RiskSettings = RiskSettings()
 
     @classmethod
     def settings_customise_sources(

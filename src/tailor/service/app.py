@@ -33,6 +33,7 @@ from tailor.service.routes import feedback, scenarios, search
 from tailor.service.routes import profiles as profile_routes
 from tailor.service.routes import propensity as propensity_routes
 from tailor.service.routes import push as push_routes
+from tailor.service.routes import risk as risk_routes
 from tailor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_exception_handler(AccessError, access_error)
     for module in (
-        events, items, users, popular, health, metrics, profile_routes, propensity_routes, push_routes, scenarios, search, feedback
+        events, items, users, popular, health, metrics, profile_routes, propensity_routes, push_routes, scenarios, search, feedback,
+        risk_routes,
     ):
         app.include_router(module.router(settings))
     install_console(app, settings)
