@@ -19,6 +19,7 @@ from tailor.cli.keys import keys_app, print_access, print_new_key, replace_demo_
 from tailor.cli import propensity as propensity_cli
 from tailor.cli.profile import profile as profile_command
 from tailor.cli.push import push_app, report_push
+from tailor.cli.risk import risk_app
 from tailor.cli.report import report_app
 from tailor.cli.output import (
     console,
@@ -61,6 +62,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(report_app, name="report")
 app.command("profile")(profile_command)
 app.add_typer(push_app, name="push")
+app.add_typer(risk_app, name="risk")
 report_app.command("push")(report_push)
 
 
