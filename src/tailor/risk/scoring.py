@@ -74,7 +74,7 @@ RULES: tuple[_Rule, ...] = (
     _Rule(
         "new_account_single_item", 0.3,
         lambda f, s: (
-            f.purchases >= 1
+            f.purchases >= 2  # one first order on sign-up day is ordinary; repeats are not
             and f.account_age_days_at_first_purchase < s.new_account_days
             and f.top_item_purchase_share >= s.single_item_share
         ),
