@@ -11,6 +11,9 @@ users; the `all` row counts every attacker. Exposure: the target's 1-based rank 
 (7-day window, 1-day half-life) and Popular (distinct users; the feed's cold-start fallback)
 fitted on the clean shop, the attacked shop, and the attacked shop with flagged users' events
 left out (`tailor.risk.training_events`). Lift = clean rank - attacked rank (positions gained).
+In recommendations: ItemKNN (default params) fitted on each of the three event sets recommends
+10 items to a fixed sample of honest users (`--rec-users`, seen items masked); exposure is the
+share of them whose top 10 holds the target, and lift is that share minus the clean one.
 Coupon abuse is not measured: the event schema has no coupon field.
 
     nice .venv/bin/python benchmarks/risk.py --json /tmp/risk.json
@@ -26,6 +29,7 @@ import numpy as np
 from tailor.data.dataset import Dataset
 from tailor.evaluation.report import machine, peak_rss_mb, print_report, write_json
 from tailor.ingest.synthetic import generate_shop
+from tailor.models.itemknn import ItemKNN
 from tailor.models.popular import Popular, Trending
 from tailor.risk.attacks import BOT, FAKE_ORDER, inject_attacks
 from tailor.risk.exclusion import training_events
@@ -35,7 +39,7 @@ from tailor.types import DEFAULT_EVENT_WEIGHTS
 
 DETECTION_COLUMNS = ["attack", "attackers", "flagged", "precision", "recall", "honest_flagged"]
 EXPOSURE_COLUMNS = [
-    "list", "rank_clean", "rank_attacked", "rank_protected",
+    "list", "measure", "clean", "attacked", "protected",
     "exposure_lift_unprotected", "exposure_lift_protected",
 ]
 LISTS = {"trending": Trending, "popular": Popular}
@@ -50,6 +54,26 @@ def ranks(events, target: str) -> dict[str, int]:
         order = np.argsort(-scores, kind="stable")
         out[name] = int(np.flatnonzero(order == data.item_ids.index(target))[0]) + 1
     return out
+
+
+def recommended_share(events, target: str, user_ids: list[str], k: int = 10) -> float:
+    """Share of `user_ids` whose top k from ItemKNN fitted on `events` holds the target."""
+    data = Dataset.from_events(events, None, DEFAULT_EVENT_WEIGHTS)
+    model = ItemKNN().fit(data)
+    batch = data.user_batch(data.user_ids.indices(user_ids))
+    recs = model.recommend(batch, k)
+    return float((recs.item_idx == data.item_ids.index(target)).any(axis=1).mean())
+
+
+def exposure_row(name: str, measure: str, clean: float, attacked: float, protected: float,
+                 *, higher_is_more: bool) -> dict:
+    sign = 1 if higher_is_more else -1
+    return {
+        "list": name, "measure": measure, "clean": clean, "attacked": attacked,
+        "protected": protected,
+        "exposure_lift_unprotected": sign * (attacked - clean),
+        "exposure_lift_protected": sign * (protected - clean),
+    }
 
 
 def detection_rows(scores, labels: dict[str, str]) -> list[dict]:
@@ -78,6 +102,7 @@ def main() -> None:
     parser.add_argument("--bots", type=int, default=20)
     parser.add_argument("--ring", type=int, default=30)
     parser.add_argument("--target-quantile", type=float, default=0.5)
+    parser.add_argument("--rec-users", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the rows and protocol to this file")
     args = parser.parse_args()
@@ -97,18 +122,19 @@ def main() -> None:
     scoring_seconds = time.perf_counter() - scoring_start
     protected, _ = training_events(attack.events, attack.users, settings)
 
-    clean, attacked, kept = (ranks(e, target) for e in (shop.events, attack.events, protected))
+    event_sets = (shop.events, attack.events, protected)
+    clean, attacked, kept = (ranks(e, target) for e in event_sets)
     exposure = [
-        {
-            "list": name,
-            "rank_clean": clean[name],
-            "rank_attacked": attacked[name],
-            "rank_protected": kept[name],
-            "exposure_lift_unprotected": clean[name] - attacked[name],
-            "exposure_lift_protected": clean[name] - kept[name],
-        }
+        exposure_row(name, "target rank", clean[name], attacked[name], kept[name],
+                     higher_is_more=False)
         for name in LISTS
     ]
+    kept_users = set(protected["user_id"])
+    honest = sorted(u for u in clean_data.user_ids.to_list() if u in kept_users)
+    sample = [str(u) for u in np.random.default_rng(args.seed).permutation(honest)[:args.rec_users]]
+    shares = [recommended_share(e, target, sample) for e in event_sets]
+    exposure.append(exposure_row("itemknn recs", "share of users shown it in top 10", *shares,
+                                 higher_is_more=True))
     detection = detection_rows(scores, attack.labels)
     overall = detection[-1]
     headline = {
