@@ -36,6 +36,13 @@ class DailyCounts:
 
 
 @dataclass(frozen=True)
+class Volumes:
+    daily_by_channel: DailyCounts
+    by_channel: dict[str, int]  # events per channel, largest first
+    by_kind: dict[str, int]  # events per kind, largest first
+
+
+@dataclass(frozen=True)
 class ItemActivity:
     daily: DailyCounts  # events on the item per day and kind
     audience: dict[str, int]  # distinct users per kind, largest first
@@ -65,11 +72,10 @@ class ConsoleStats:
         with self.store.engine.connect() as conn:
             return conn.execute(stmt).scalar()
 
-    def daily(self, by: str = "kind", where: ColumnElement[bool] | None = None) -> DailyCounts:
-        """Events per day and per `by` column (kind or channel), optionally filtered."""
+    def daily(self, where: ColumnElement[bool] | None = None) -> DailyCounts:
+        """Events per day and kind, optionally filtered."""
         day = (events.c.ts // DAY_MS).label("day")
-        group = events.c[by]
-        stmt = select(day, group, func.count()).group_by(day, group).order_by(day)
+        stmt = select(day, events.c.kind, func.count()).group_by(day, events.c.kind)
         if where is not None:
             stmt = stmt.where(where)
         return _daily((int(d), label, int(n)) for d, label, n in self._rows(stmt))
@@ -100,13 +106,24 @@ class ConsoleStats:
             "categories": int(categories),
         }
 
-    def by_column(self, column: str, where: ColumnElement[bool] | None = None) -> dict[str, int]:
-        """Event counts per value of an events column (kind, channel), largest first."""
-        col = events.c[column]
-        stmt = select(col, func.count()).group_by(col).order_by(func.count().desc())
-        if where is not None:
-            stmt = stmt.where(where)
-        return {(value if value is not None else "-"): int(n) for value, n in self._rows(stmt)}
+    def volumes(self) -> Volumes:
+        """Events per day by channel, and totals by channel and by kind, from one grouped scan."""
+        day = (events.c.ts // DAY_MS).label("day")
+        stmt = select(day, events.c.channel, events.c.kind, func.count()).group_by(
+            day, events.c.channel, events.c.kind
+        )
+        per_day: Counter[tuple[int, str | None]] = Counter()
+        by_channel: Counter[str] = Counter()
+        by_kind: Counter[str] = Counter()
+        for day_index, channel, kind, n in self._rows(stmt):
+            per_day[int(day_index), channel] += int(n)
+            by_channel[channel if channel is not None else "-"] += int(n)
+            by_kind[kind] += int(n)
+        return Volumes(
+            daily_by_channel=_daily((d, c, n) for (d, c), n in per_day.items()),
+            by_channel=dict(by_channel.most_common()),
+            by_kind=dict(by_kind.most_common()),
+        )
 
     def column_fill(self) -> list[ColumnFill]:
         """How many rows of each table have each column filled (not NULL)."""

@@ -324,13 +324,16 @@ def _item_facts(fact: pd.Series, lang: str) -> dict[str, Any]:
 def health(page: Page, check: bool = False) -> dict[str, Any]:
     """Volumes and schema fill; the store's integrity check (a full scan) only when asked."""
     t, stats = page.t, page.stats
-    channels = stats.daily(by="channel")
+    volumes = stats.volumes()
     return {
         "fills": stats.column_fill(),
-        "by_channel": stats.by_column("channel"),
-        "by_kind": stats.by_column("kind"),
+        "by_channel": volumes.by_channel,
+        "by_kind": volumes.by_kind,
         "channel_chart": charts.daily_bars(
-            channels, t("chart_events_by_channel"), t("axis_events"), page.channel_names()
+            volumes.daily_by_channel,
+            t("chart_events_by_channel"),
+            t("axis_events"),
+            page.channel_names(),
         ),
         "checked": check,
         "integrity": page.engine.store.check_integrity() if check else [],
