@@ -14,6 +14,8 @@ left out (`tailor.risk.training_events`). Lift = clean rank - attacked rank (pos
 In recommendations: ItemKNN (default params) fitted on each of the three event sets recommends
 10 items to a fixed sample of honest users (`--rec-users`, seen items masked); exposure is the
 share of them whose top 10 holds the target, and lift is that share minus the clean one.
+Two scenarios: `plain`, and `stealth` (bots click every 6-12 s with 20% jitter, under the
+click-rate limit; ring members view the target a minute before each order).
 Coupon abuse is not measured: the event schema has no coupon field.
 
     nice .venv/bin/python benchmarks/risk.py --json /tmp/risk.json
@@ -39,8 +41,13 @@ from tailor.types import DEFAULT_EVENT_WEIGHTS
 
 DETECTION_COLUMNS = ["attack", "attackers", "flagged", "precision", "recall", "honest_flagged"]
 EXPOSURE_COLUMNS = [
-    "list", "measure", "clean", "attacked", "protected",
-    "exposure_lift_unprotected", "exposure_lift_protected",
+    "list",
+    "measure",
+    "clean",
+    "attacked",
+    "protected",
+    "exposure_lift_unprotected",
+    "exposure_lift_protected",
 ]
 LISTS = {"trending": Trending, "popular": Popular}
 
@@ -65,11 +72,21 @@ def recommended_share(events, target: str, user_ids: list[str], k: int = 10) -> 
     return float((recs.item_idx == data.item_ids.index(target)).any(axis=1).mean())
 
 
-def exposure_row(name: str, measure: str, clean: float, attacked: float, protected: float,
-                 *, higher_is_more: bool) -> dict:
+def exposure_row(
+    name: str,
+    measure: str,
+    clean: float,
+    attacked: float,
+    protected: float,
+    *,
+    higher_is_more: bool,
+) -> dict:
     sign = 1 if higher_is_more else -1
     return {
-        "list": name, "measure": measure, "clean": clean, "attacked": attacked,
+        "list": name,
+        "measure": measure,
+        "clean": clean,
+        "attacked": attacked,
         "protected": protected,
         "exposure_lift_unprotected": sign * (attacked - clean),
         "exposure_lift_protected": sign * (protected - clean),
@@ -83,15 +100,71 @@ def detection_rows(scores, labels: dict[str, str]) -> list[dict]:
     for attack in (BOT, FAKE_ORDER, "all"):
         members = {u for u, kind in labels.items() if attack in ("all", kind)}
         caught = len(members & flagged)
-        rows.append({
-            "attack": attack,
-            "attackers": len(members),
-            "flagged": caught,
-            "precision": caught / max(caught + honest_flagged, 1),
-            "recall": caught / max(len(members), 1),
-            "honest_flagged": honest_flagged,
-        })
+        rows.append(
+            {
+                "attack": attack,
+                "attackers": len(members),
+                "flagged": caught,
+                "precision": caught / max(caught + honest_flagged, 1),
+                "recall": caught / max(len(members), 1),
+                "honest_flagged": honest_flagged,
+            }
+        )
     return rows
+
+
+def run_scenario(shop, clean_data: Dataset, target: str, stealth: bool, args) -> dict:
+    """Detection and exposure rows for one attack on the shop, and the scoring time."""
+    scenario = "stealth" if stealth else "plain"
+    attack = inject_attacks(
+        shop.events,
+        shop.users,
+        target,
+        n_bots=args.bots,
+        n_ring=args.ring,
+        seed=args.seed,
+        stealth=stealth,
+    )
+    settings = RiskSettings()
+    started = time.perf_counter()
+    scores = score_users(attack.events, attack.users, settings)
+    scoring_seconds = time.perf_counter() - started
+    protected, _ = training_events(attack.events, attack.users, settings)
+
+    event_sets = (shop.events, attack.events, protected)
+    clean, attacked, kept = (ranks(e, target) for e in event_sets)
+    exposure = [
+        exposure_row(
+            name, "target rank", clean[name], attacked[name], kept[name], higher_is_more=False
+        )
+        for name in LISTS
+    ]
+    kept_users = set(protected["user_id"])
+    honest = sorted(u for u in clean_data.user_ids.to_list() if u in kept_users)
+    sample = [
+        str(u) for u in np.random.default_rng(args.seed).permutation(honest)[: args.rec_users]
+    ]
+    shares = [recommended_share(e, target, sample) for e in event_sets]
+    exposure.append(
+        exposure_row(
+            "itemknn recs", "share of users shown it in top 10", *shares, higher_is_more=True
+        )
+    )
+    detection = detection_rows(scores, attack.labels)
+    headline = {
+        "scenario": scenario,
+        "precision": detection[-1]["precision"],
+        "recall": detection[-1]["recall"],
+        "exposure_lift_unprotected": exposure[0]["exposure_lift_unprotected"],
+        "exposure_lift_protected": exposure[0]["exposure_lift_protected"],
+        "scoring_seconds": round(scoring_seconds, 2),
+        "users_scored": len(scores),
+    }
+    return {
+        "headline": headline,
+        "detection": [{"scenario": scenario} | r for r in detection],
+        "exposure": [{"scenario": scenario} | r for r in exposure],
+    }
 
 
 def main() -> None:
@@ -110,57 +183,36 @@ def main() -> None:
     start = time.perf_counter()
     shop = generate_shop(args.users, args.items, days=args.days, seed=args.seed)
     clean_data = Dataset.from_events(shop.events, None, DEFAULT_EVENT_WEIGHTS)
-    trending = Trending().fit(clean_data).scores_
-    order = np.argsort(-trending, kind="stable")
+    order = np.argsort(-Trending().fit(clean_data).scores_, kind="stable")
     target = clean_data.item_ids.to_list()[order[int(args.target_quantile * (len(order) - 1))]]
-    attack = inject_attacks(
-        shop.events, shop.users, target, n_bots=args.bots, n_ring=args.ring, seed=args.seed
-    )
-    settings = RiskSettings()
-    scoring_start = time.perf_counter()
-    scores = score_users(attack.events, attack.users, settings)
-    scoring_seconds = time.perf_counter() - scoring_start
-    protected, _ = training_events(attack.events, attack.users, settings)
-
-    event_sets = (shop.events, attack.events, protected)
-    clean, attacked, kept = (ranks(e, target) for e in event_sets)
-    exposure = [
-        exposure_row(name, "target rank", clean[name], attacked[name], kept[name],
-                     higher_is_more=False)
-        for name in LISTS
-    ]
-    kept_users = set(protected["user_id"])
-    honest = sorted(u for u in clean_data.user_ids.to_list() if u in kept_users)
-    sample = [str(u) for u in np.random.default_rng(args.seed).permutation(honest)[:args.rec_users]]
-    shares = [recommended_share(e, target, sample) for e in event_sets]
-    exposure.append(exposure_row("itemknn recs", "share of users shown it in top 10", *shares,
-                                 higher_is_more=True))
-    detection = detection_rows(scores, attack.labels)
-    overall = detection[-1]
-    headline = {
-        "precision": overall["precision"],
-        "recall": overall["recall"],
-        "exposure_lift_unprotected": exposure[0]["exposure_lift_unprotected"],
-        "exposure_lift_protected": exposure[0]["exposure_lift_protected"],
-    }
+    runs = [run_scenario(shop, clean_data, target, stealth, args) for stealth in (False, True)]
     protocol = {
         "name": "planted attackers in the synthetic shop",
         "shop": f"generate_shop({args.users}, {args.items}, days={args.days}, seed={args.seed})",
-        "attack": f"{args.bots} bots, a ring of {args.ring} fake buyers, target {target}",
-        "users_scored": len(scores),
-        "min_score": settings.min_score,
-        "exposure_lift": "target rank clean - rank attacked (positions gained; trending headline)",
+        "attack": f"{args.bots} bots, a ring of {args.ring} fake buyers, target {target}; "
+        "plain and stealth scenarios",
+        "min_score": RiskSettings().min_score,
+        "exposure_lift": "headline: trending target rank clean - attacked (positions gained)",
         "coupon_abuse": "not measured: the event schema has no coupon field",
-        "scoring_seconds": round(scoring_seconds, 2),
         "wall_seconds": round(time.perf_counter() - start, 1),
         "peak_rss_mb": peak_rss_mb(),
         "machine": machine(),
     }
-    print_report("Risk: detection of planted attackers", {}, detection, DETECTION_COLUMNS)
-    print_report("Risk: target item's rank with protection off and on", protocol, exposure,
-                 EXPOSURE_COLUMNS)
+    headlines = [run["headline"] for run in runs]
+    detection = [row for run in runs for row in run["detection"]]
+    exposure = [row for run in runs for row in run["exposure"]]
+    print_report("Risk: headline (acceptance keys)", {}, headlines, list(headlines[0]))
+    print_report(
+        "Risk: detection of planted attackers", {}, detection, ["scenario", *DETECTION_COLUMNS]
+    )
+    print_report(
+        "Risk: the target item's exposure with protection off and on",
+        protocol,
+        exposure,
+        ["scenario", *EXPOSURE_COLUMNS],
+    )
     if args.json:
-        rows = [headline | {"row": "headline"}]
+        rows = [h | {"row": "headline"} for h in headlines]
         rows += [r | {"row": "detection"} for r in detection]
         rows += [r | {"row": "exposure"} for r in exposure]
         write_json(args.json, protocol, rows)

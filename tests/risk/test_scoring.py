@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tailor.risk.attacks import BOT, FAKE_ORDER
+from tailor.ingest.synthetic import generate_shop
+from tailor.risk.attacks import BOT, FAKE_ORDER, inject_attacks
 from tailor.risk.features import behaviour_features
 from tailor.risk.scoring import score_users
 from tailor.settings import RiskSettings
@@ -56,10 +57,16 @@ def _events(rows):
 def test_features_measured_by_hand():
     minute = 60_000
     rows = [("timer", "a", "view", t * 1_000) for t in range(0, 300, 10)]  # every 10 s
-    rows += [("ring1", "x", "purchase", 0), ("ring2", "x", "purchase", 5 * minute),
-             ("ring2", "x", "purchase", 6 * minute)]
-    rows += [("shopper", "x", "view", 0), ("shopper", "x", "purchase", minute),
-             ("shopper", "y", "purchase", 2 * minute)]
+    rows += [
+        ("ring1", "x", "purchase", 0),
+        ("ring2", "x", "purchase", 5 * minute),
+        ("ring2", "x", "purchase", 6 * minute),
+    ]
+    rows += [
+        ("shopper", "x", "view", 0),
+        ("shopper", "x", "purchase", minute),
+        ("shopper", "y", "purchase", 2 * minute),
+    ]
     users = pd.DataFrame({"user_id": ["ring1"], "created_at": [-86_400_000 // 2]})
     f = behaviour_features(_events(rows), users)
     assert f.loc["timer", "interval_cv"] == pytest.approx(0.0)
@@ -70,6 +77,37 @@ def test_features_measured_by_hand():
     assert f.loc["shopper", "ring_partners"] == 0  # it browsed x before buying it
     assert f.loc["ring1", "account_age_days_at_first_purchase"] == pytest.approx(0.5)
     assert f.loc["ring2", "purchase_burst"] == 2 and f.loc["ring2", "top_item_purchase_share"] == 1
+    # Without a users row an account is as old as its first event: ring2 and shopper are new too.
+    assert f.loc["ring1", "new_account_co_buyers"] == 2
+
+
+def test_new_accounts_buying_one_item_together_are_counted():
+    day = 86_400_000
+    rows = [(f"fresh{i}", "x", "purchase", day + i) for i in range(4)]
+    rows += [("fresh4", "x", "purchase", 3 * day), ("old", "x", "purchase", day)]
+    users = pd.DataFrame(
+        {
+            "user_id": ["fresh0", "fresh1", "fresh2", "fresh3", "fresh4", "old"],
+            "created_at": [day - 1000] * 4 + [3 * day - 1000, 0],
+        }
+    )
+    f = behaviour_features(_events(rows), users)
+    assert list(f.loc[[f"fresh{i}" for i in range(4)], "new_account_co_buyers"]) == [3] * 4
+    assert f.loc["fresh4", "new_account_co_buyers"] == 0  # another day
+    assert f.loc["old", "new_account_co_buyers"] == 0  # not a new account
+
+
+def test_a_stealthy_ring_that_browses_first_is_still_caught(attacked):
+
+    shop = generate_shop(300, 60, days=20, seed=5)
+    stealthy = inject_attacks(
+        shop.events, shop.users, attacked.target_item, n_bots=4, n_ring=6, seed=5, stealth=True
+    )
+    scores = {s.user_id: s for s in score_users(stealthy.events, stealthy.users, RiskSettings())}
+    for user_id, kind in stealthy.labels.items():
+        assert scores[user_id].flagged, (user_id, scores[user_id])
+        if kind == FAKE_ORDER:
+            assert "new_accounts_on_one_item" in {r.code for r in scores[user_id].reasons}
 
 
 def test_a_stricter_threshold_flags_fewer_users(attacked):

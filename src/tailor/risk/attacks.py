@@ -2,6 +2,8 @@
 
 Bots click through items at a near-constant pace, pushing a target item; a fake-order ring is a
 set of fresh accounts that buy the target item without browsing it, all within a few hours.
+`stealth` makes both harder to see: bots click every 6-12 s with 20% jitter (under the click-rate
+limit), and ring members view the target a minute before each order.
 """
 
 from __future__ import annotations
@@ -33,14 +35,15 @@ def inject_attacks(
     n_bots: int = 10,
     n_ring: int = 20,
     seed: int = 0,
+    stealth: bool = False,
 ) -> Attack:
     """The shop with `n_bots` bots and a ring of `n_ring` fake buyers around `target_item`,
     all inside the last days of the shop's events."""
     rng = np.random.default_rng(seed)
     item_ids = events["item_id"].dropna().unique()
     end = int(events["ts"].max())
-    bot_events, bot_users = _bots(rng, n_bots, item_ids, target_item, end)
-    ring_events, ring_users = _ring(rng, n_ring, target_item, end)
+    bot_events, bot_users = _bots(rng, n_bots, item_ids, target_item, end, stealth)
+    ring_events, ring_users = _ring(rng, n_ring, target_item, end, stealth)
     added = pd.concat([bot_events, ring_events], ignore_index=True)
     added["event_id"] = [f"attack-{i}" for i in range(len(added))]
     labels = {u: BOT for u in bot_users["user_id"]} | {u: FAKE_ORDER for u in ring_users["user_id"]}
@@ -54,21 +57,29 @@ def inject_attacks(
 
 def _rows(user_id: str, items: list[str], kinds: list[str], ts: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
-        {"user_id": user_id, "item_id": items, "kind": kinds, "ts": ts.astype(np.int64),
-         "value": 1.0, "session_id": f"{user_id}-s", "channel": "web"}
+        {
+            "user_id": user_id,
+            "item_id": items,
+            "kind": kinds,
+            "ts": ts.astype(np.int64),
+            "value": 1.0,
+            "session_id": f"{user_id}-s",
+            "channel": "web",
+        }
     )
 
 
 def _bots(
-    rng: np.random.Generator, n: int, item_ids: np.ndarray, target: str, end: int
+    rng: np.random.Generator, n: int, item_ids: np.ndarray, target: str, end: int, stealth: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    low, high, jitter = (6_000, 12_000, 0.2) if stealth else (1_500, 5_000, 0.05)
     frames, accounts = [], []
     for b in range(n):
         user_id = f"attack-bot{b}"
         clicks = int(rng.integers(150, 400))
-        pace_ms = rng.uniform(1_500, 5_000)  # one event every 1.5-5 s, give or take 5%
+        pace_ms = rng.uniform(low, high)
         start = end - int(rng.uniform(0.5, 5) * MS_PER_DAY)
-        ts = start + np.cumsum(pace_ms * rng.uniform(0.95, 1.05, clicks))
+        ts = start + np.cumsum(pace_ms * rng.uniform(1 - jitter, 1 + jitter, clicks))
         items = [target if rng.random() < 0.5 else str(rng.choice(item_ids)) for _ in range(clicks)]
         kinds = list(rng.choice(["view", "click"], clicks))
         frames.append(_rows(user_id, items, kinds, ts))
@@ -77,7 +88,7 @@ def _bots(
 
 
 def _ring(
-    rng: np.random.Generator, n: int, target: str, end: int
+    rng: np.random.Generator, n: int, target: str, end: int, stealth: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     burst_start = end - int(rng.uniform(1, 3) * MS_PER_DAY)
     frames, accounts = [], []
@@ -87,12 +98,17 @@ def _ring(
         orders = int(rng.integers(1, 4))
         ts = first + np.sort(rng.uniform(0, 30 * MS_PER_MINUTE, orders))
         frames.append(_rows(user_id, [target] * orders, ["purchase"] * orders, ts))
+        if stealth:
+            frames.append(_rows(user_id, [target] * orders, ["view"] * orders, ts - MS_PER_MINUTE))
         accounts.append((user_id, first - int(rng.uniform(5, 600) * MS_PER_MINUTE)))
     return pd.concat(frames, ignore_index=True), _accounts(accounts)
 
 
 def _accounts(rows: list[tuple[str, int]]) -> pd.DataFrame:
     return pd.DataFrame(
-        {"user_id": [u for u, _ in rows], "attributes": [{} for _ in rows],
-         "created_at": np.array([c for _, c in rows], dtype=np.int64)}
+        {
+            "user_id": [u for u, _ in rows],
+            "attributes": [{} for _ in rows],
+            "created_at": np.array([c for _, c in rows], dtype=np.int64),
+        }
     )

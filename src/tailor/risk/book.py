@@ -39,7 +39,9 @@ class RiskBook:
             self._counts = counts
             self._computed_at = time.monotonic()
 
-    def users(self, store: Store, min_score: float | None = None, limit: int = 100) -> list[RiskScore]:
+    def users(
+        self, store: Store, min_score: float | None = None, limit: int = 100
+    ) -> list[RiskScore]:
         """Users scoring at least `min_score` (default: `risk.min_score`), highest first."""
         threshold = self.settings.min_score if min_score is None else min_score
         if not 0.0 <= threshold <= 1.0:

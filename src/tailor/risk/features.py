@@ -25,6 +25,7 @@ FEATURES: tuple[str, ...] = (
     "account_age_days_at_first_purchase",
     "top_item_purchase_share",
     "ring_partners",
+    "new_account_co_buyers",
 )
 
 
@@ -33,6 +34,7 @@ def behaviour_features(
     users: pd.DataFrame | None = None,
     *,
     burst_minutes: float = 10.0,
+    new_account_days: float = 1.0,
 ) -> pd.DataFrame:
     """One row per user who has events, indexed by user_id, with the columns in FEATURES.
 
@@ -56,10 +58,16 @@ def behaviour_features(
     out["purchase_burst"] = _burst(purchases, burst_minutes).reindex(out.index, fill_value=0)
     out["account_age_days_at_first_purchase"] = _age_at_first_purchase(frame, purchases, users)
     out["top_item_purchase_share"] = (
-        purchases.groupby(["user_id", "item_id"]).size().groupby(level=0).max()
-        / out["purchases"].replace(0, np.nan)
-    ).reindex(out.index).fillna(0.0)
+        (
+            purchases.groupby(["user_id", "item_id"]).size().groupby(level=0).max()
+            / out["purchases"].replace(0, np.nan)
+        )
+        .reindex(out.index)
+        .fillna(0.0)
+    )
     out["ring_partners"] = _ring_partners(frame, purchases, out.index)
+    new_accounts = out.index[out["account_age_days_at_first_purchase"] < new_account_days]
+    out["new_account_co_buyers"] = _new_account_co_buyers(purchases, new_accounts, out.index)
     return out.astype(np.float64).loc[:, list(FEATURES)]
 
 
@@ -125,3 +133,15 @@ def _ring_partners(frame: pd.DataFrame, purchases: pd.DataFrame, index: pd.Index
     shared.setdiag(0)
     shared.eliminate_zeros()
     return pd.Series(np.diff(shared.indptr).astype(np.float64), index=index)
+
+
+def _new_account_co_buyers(
+    purchases: pd.DataFrame, new_accounts: pd.Index, index: pd.Index
+) -> pd.Series:
+    """For a new account, the most other new accounts that bought one of its items on the same
+    day (UTC): many fresh accounts buying one item at once is how fake orders look."""
+    fresh = purchases[purchases["user_id"].isin(new_accounts)]
+    buyers = fresh.assign(day=fresh["ts"] // MS_PER_DAY)[["user_id", "item_id", "day"]]
+    buyers = buyers.drop_duplicates()
+    together = buyers.groupby(["item_id", "day"])["user_id"].transform("size") - 1
+    return together.groupby(buyers["user_id"]).max().reindex(index, fill_value=0).astype(float)

@@ -48,31 +48,36 @@ class _Rule:
 
 RULES: tuple[_Rule, ...] = (
     _Rule(
-        "inhuman_click_rate", 0.6,
+        "inhuman_click_rate",
+        0.6,
         lambda f, s: f.peak_events_per_minute >= s.max_events_per_minute,
         "一分钟内 {peak_events_per_minute:.0f} 次操作，超出人类点击速度",
         "{peak_events_per_minute:.0f} events in one minute, faster than a person clicks",
     ),
     _Rule(
-        "regular_timing", 0.5,
+        "regular_timing",
+        0.5,
         lambda f, s: f.n_events >= s.regular_min_events and f.interval_cv <= s.max_regular_cv,
         "操作间隔过于规律（变异系数 {interval_cv:.2f}），像定时程序",
         "events at machine-regular intervals (coefficient of variation {interval_cv:.2f})",
     ),
     _Rule(
-        "purchase_without_browsing", 0.4,
+        "purchase_without_browsing",
+        0.4,
         lambda f, s: f.purchases >= 1 and f.blind_purchase_share >= s.blind_purchase_share,
         "{blind_purchase_share:.0%} 的购买事先没有浏览过该商品",
         "{blind_purchase_share:.0%} of purchases were of items never browsed first",
     ),
     _Rule(
-        "purchase_burst", 0.4,
+        "purchase_burst",
+        0.4,
         lambda f, s: f.purchase_burst >= s.burst_purchases,
         "短时间内集中下单 {purchase_burst:.0f} 次",
         "{purchase_burst:.0f} purchases in one short burst",
     ),
     _Rule(
-        "new_account_single_item", 0.3,
+        "new_account_single_item",
+        0.3,
         lambda f, s: (
             f.purchases >= 2  # one first order on sign-up day is ordinary; repeats are not
             and f.account_age_days_at_first_purchase < s.new_account_days
@@ -84,10 +89,19 @@ RULES: tuple[_Rule, ...] = (
         "{top_item_purchase_share:.0%} of purchases on one item",
     ),
     _Rule(
-        "collusive_ring", 0.5,
+        "collusive_ring",
+        0.5,
         lambda f, s: f.ring_partners >= s.ring_partners,
         "与 {ring_partners:.0f} 个账号未经浏览购买相同商品，疑似刷单团伙",
         "bought the same unbrowsed items as {ring_partners:.0f} other accounts (a possible ring)",
+    ),
+    _Rule(
+        "new_accounts_on_one_item",
+        0.5,
+        lambda f, s: f.new_account_co_buyers >= s.ring_partners,
+        "新账号，与另外 {new_account_co_buyers:.0f} 个新账号同一天购买同一商品",
+        "a new account that bought an item on the same day as {new_account_co_buyers:.0f} "
+        "other new accounts",
     ),
 )
 
@@ -101,7 +115,12 @@ def score_users(
     events: pd.DataFrame, users: pd.DataFrame | None, settings: RiskSettings
 ) -> list[RiskScore]:
     """A risk score for every user with events, highest first (ties by user id)."""
-    features = behaviour_features(events, users, burst_minutes=settings.burst_minutes)
+    features = behaviour_features(
+        events,
+        users,
+        burst_minutes=settings.burst_minutes,
+        new_account_days=settings.new_account_days,
+    )
     if not len(features):
         return []
     anomaly = isolation_anomaly(features, settings)
@@ -128,8 +147,15 @@ def isolation_anomaly(features: pd.DataFrame, settings: RiskSettings) -> np.ndar
 def _model_inputs(features: pd.DataFrame) -> np.ndarray:
     frame = features.loc[:, list(FEATURES)].copy()
     frame["interval_cv"] = frame["interval_cv"].fillna(frame["interval_cv"].median()).fillna(1.0)
-    heavy = ["n_events", "peak_events_per_minute", "purchases", "purchase_burst",
-             "account_age_days_at_first_purchase", "ring_partners"]
+    heavy = [
+        "n_events",
+        "peak_events_per_minute",
+        "purchases",
+        "purchase_burst",
+        "account_age_days_at_first_purchase",
+        "ring_partners",
+        "new_account_co_buyers",
+    ]
     frame[heavy] = np.log1p(frame[heavy])
     return frame.to_numpy(dtype=np.float64)
 
@@ -144,7 +170,9 @@ def _score_one(user_id: str, row: pd.Series, anomaly: float, settings: RiskSetti
     isolation = round(settings.isolation_weight * anomaly, 4)
     if isolation > 0:
         zh, en = ISOLATION_REASON
-        reasons.append(Reason("isolation_forest", isolation, zh.format(anomaly), en.format(anomaly)))
+        reasons.append(
+            Reason("isolation_forest", isolation, zh.format(anomaly), en.format(anomaly))
+        )
     score = 1.0 - float(np.prod([1.0 - r.weight for r in reasons]))
     reasons.sort(key=lambda r: -r.weight)
     return RiskScore(
