@@ -84,7 +84,7 @@ def _bots(
         kinds = list(rng.choice(["view", "click"], clicks))
         frames.append(_rows(user_id, items, kinds, ts))
         accounts.append((user_id, start - int(rng.uniform(1, 60) * MS_PER_DAY)))
-    return pd.concat(frames, ignore_index=True), _accounts(accounts)
+    return _stacked(frames), _accounts(accounts)
 
 
 def _ring(
@@ -101,7 +101,13 @@ def _ring(
         if stealth:
             frames.append(_rows(user_id, [target] * orders, ["view"] * orders, ts - MS_PER_MINUTE))
         accounts.append((user_id, first - int(rng.uniform(5, 600) * MS_PER_MINUTE)))
-    return pd.concat(frames, ignore_index=True), _accounts(accounts)
+    return _stacked(frames), _accounts(accounts)
+
+
+def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    if not frames:  # no attackers of this kind
+        return _rows("", [], [], np.zeros(0)).iloc[:0]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _accounts(rows: list[tuple[str, int]]) -> pd.DataFrame:
