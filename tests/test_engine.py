@@ -430,3 +430,17 @@ def test_training_reuses_the_evaluations_models_for_the_ranker(tmp_path):
         f"evaluating sources before its cutoff: {name}" for name in MODELS
     ]  # the final ranker's cutoff is the evaluation's: its models are fitted once
     assert "ranker: the ranker" in fits
+
+
+def test_the_rankers_features_follow_catalogue_writes(engine):
+    serving = engine._serving
+    row = engine.store.items().iloc[0].to_dict()
+    idx = serving.artifact.item_ids.index(row["item_id"])
+    builder = serving.features
+    engine.put_items([{**row, "price": 12345.0}])
+    assert serving.features is builder  # same categories: nothing to recode
+    assert serving.features.items.price[idx] == 12345.0  # prices are read live
+    engine.put_items([{**row, "category": "新类 Brand-new/子类 Sub"}])
+    assert serving.features is not builder
+    leaf = serving.features.items.category
+    assert leaf[idx] >= 0 and (leaf == leaf[idx]).sum() == 1

@@ -318,8 +318,10 @@ class Serving:
 
     def follow_items(self, items: pd.DataFrame) -> None:
         """Take validated, upserted items' facts for the items the artifact knows."""
+        categories = self.items.category.copy()
         self.items.update(items)
-        self.features = self._feature_builder()  # categories may have moved
+        if self.two_stage is not None and not np.array_equal(categories, self.items.category):
+            self.features = self._feature_builder()
 
     def sync_catalogue(self, items: pd.DataFrame) -> None:
         """Take item facts from the whole current catalogue (when there is one): items missing
@@ -339,7 +341,8 @@ class Serving:
         """The ranker's features over the live item facts (prices are read in place)."""
         if self.two_stage is None:
             return None
-        side = ItemSide.of(self.two_stage.stats, self.items.price, self.items.category.tolist())
+        items = self.items
+        side = ItemSide.of(self.two_stage.stats, items.price, items.category.tolist(), items.top)
         return self.two_stage.features_for(side)
 
     def _available(self, category: str | None) -> np.ndarray:

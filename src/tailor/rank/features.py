@@ -92,12 +92,21 @@ class ItemSide:
     n_tops: int
 
     @classmethod
-    def of(cls, stats: ItemStats, price: np.ndarray, categories: Sequence[str | None]) -> ItemSide:
+    def of(
+        cls,
+        stats: ItemStats,
+        price: np.ndarray,
+        categories: Sequence[str | None],
+        tops: np.ndarray | None = None,
+    ) -> ItemSide:
+        """`tops`: the top-level category codes when already known (`ItemFacts.top`)."""
         paths = pd.Series(list(categories), dtype=object).where(lambda s: s.notna() & (s != ""))
         leaf, leaves = pd.factorize(paths)
-        top, tops = pd.factorize(paths.str.split(CATEGORY_SEPARATOR, n=1).str[0])
+        if tops is None:
+            tops, _ = pd.factorize(paths.str.split(CATEGORY_SEPARATOR, n=1).str[0])
+        tops = np.asarray(tops, dtype=np.int64)
         return cls(
-            stats, price, leaf.astype(np.int64), top.astype(np.int64), len(leaves), len(tops)
+            stats, price, leaf.astype(np.int64), tops, len(leaves), int(tops.max(initial=-1)) + 1
         )
 
     @classmethod
