@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from tailor.console.capabilities import capability
 from tailor.console.i18n import LANG_COOKIE, Words
+from tailor.console.routes import router
 from tailor.console.session import SESSION_COOKIE
 from tailor.engine import Engine
 from tailor.service import create_app
@@ -54,6 +55,24 @@ def test_every_page_redirects_to_sign_in_without_a_session(anonymous, path):
     assert answer.headers["location"].startswith("/console/sign-in?next=/console")
     anonymous.cookies.set(SESSION_COOKIE, "abc123def456.9999999999.00", path="/console")
     assert anonymous.get(path).status_code == 303
+
+
+def test_every_console_route_is_a_page_behind_sign_in_or_one_of_the_open_ones(settings, anonymous):
+    open_routes = {
+        ("GET", "/console/sign-in"),
+        ("POST", "/console/sign-in"),
+        ("POST", "/console/sign-out"),
+        ("GET", "/console/lang/{lang}"),
+        ("GET", "/console/static/plotly.min.js"),
+        ("GET", "/console/static/{name}"),
+    }
+    routes = {(method, route.path) for route in router(settings).routes for method in route.methods}
+    assert open_routes <= routes
+    for method, template in sorted(routes - open_routes):
+        path = template.format(user_id="u1", item_id="i10")
+        answer = anonymous.request(method, path)
+        assert answer.status_code == 303, (method, path)
+        assert answer.headers["location"].startswith("/console/sign-in?next=")
 
 
 def test_sign_in_page_explains_how_to_get_a_key(anonymous):
