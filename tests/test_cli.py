@@ -72,7 +72,7 @@ def test_init_import_train_recommend_evaluate(shop_folder, tmp_path):
     result = tailor("evaluate", "--json", "metrics.json")
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "metrics.json").read_text())
-    assert [row["model"] for row in report["rows"]] == ["popular", "itemknn", "ease", "blend"]
+    assert [row["model"] for row in report["rows"]] == ["popular", "itemknn", "ease", "blend", "ranker"]
     assert report["protocol"]["name"] == "time holdout" and report["protocol"]["data_fingerprint"]
     assert all(0 <= row["recall_at_10"] <= 1 for row in report["rows"])
 

@@ -309,6 +309,9 @@ class RiskSettings(_Section):
 
     min_score: float = Field(0.5, ge=0, le=1, description="a user scoring this much is flagged")
     exclude_flagged: bool = Field(True, description="leave flagged users' events out of training")
+    max_excluded_share: float = Field(
+        0.05, gt=0, le=1, description="flagging more users than this means the rules misfire"
+    )
     max_events_per_minute: int = Field(20, ge=1, description="more in one minute is a bot")
     max_regular_cv: float = Field(0.3, ge=0, description="gaps this regular (std/mean) are a timer")
     regular_min_events: int = Field(20, ge=3, description="events before timing regularity counts")

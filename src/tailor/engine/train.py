@@ -34,6 +34,7 @@ from tailor.models import Recommender, model_class
 from tailor.rank.blend import Blend
 from tailor.rank.ranker import TwoStage, rank_users
 from tailor.rank.ranker_training import fit_two_stage, ranker_cutoff, ranker_split
+from tailor.risk import training_events
 from tailor.settings import Settings
 from tailor.store.base import Store
 
@@ -67,6 +68,7 @@ def load_dataset(store: Store, settings: Settings) -> tuple[Dataset, pd.Series |
             "the store holds no events yet: import some with `tailor import events FILE`"
         )
     items = store.items()
+    events, _ = training_events(events, store.users(), settings.risk)  # flagged users left out
     data = Dataset.from_events(events, items, settings.ingest.event_weights)
     return data, (items["item_id"].astype(str) if len(items) else None)
 
