@@ -236,8 +236,8 @@ def test_plotly_is_served_from_the_package(anonymous):
 
 
 @pytest.mark.postgres
-def test_pages_render_from_postgresql(postgres_url, tmp_path):
-    settings = shop_settings(tmp_path, postgres_url)
+def test_pages_render_from_postgresql(empty_postgres_url, tmp_path):
+    settings = shop_settings(tmp_path, empty_postgres_url)
     fill_and_train(settings)
     key = add_key(settings)
     with TestClient(create_app(settings), follow_redirects=False) as client:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from tailor.store import Store, open_store
@@ -18,14 +17,6 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path}/var/tailor.db"
         return
     yield request.getfixturevalue("empty_postgres_url")
-
-
-@pytest.fixture
-def empty_postgres_url(postgres_url: str) -> Iterator[str]:
-    """The session's PostgreSQL database, with the store's tables dropped after the test."""
-    yield postgres_url
-    with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS events, items, users, api_keys, served, feedback")
 
 
 @pytest.fixture

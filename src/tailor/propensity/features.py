@@ -87,7 +87,9 @@ def user_features(past: pd.DataFrame, profiles: ProfileSettings) -> pd.DataFrame
     table = _counts(past, keys, KINDS, USER_WINDOWS)
     recent = past[past["age"] < 7]
     purchases = past[past["kind"] == "purchase"]
-    quantity = pd.to_numeric(purchases["value"], errors="coerce").where(lambda q: q > 0, 1.0)
+    quantity = (
+        pd.to_numeric(purchases["value"], errors="coerce").astype(float).where(lambda q: q > 0, 1.0)
+    )
     extra = pd.concat(
         [
             _days_since(past, keys, None, "days_since_last_event"),
@@ -97,7 +99,7 @@ def user_features(past: pd.DataFrame, profiles: ProfileSettings) -> pd.DataFrame
             _active_days(recent),
             recent.groupby(keys)["item_id"].nunique().rename("distinct_items_7d"),
             recent.groupby(keys)["category"].nunique().rename("distinct_categories_7d"),
-            (purchases["price"].fillna(0.0) * quantity)
+            (purchases["price"].astype(float).fillna(0.0) * quantity)
             .groupby(purchases["user_id"])
             .sum()
             .rename("monetary"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from tailor.push.plan import Planned, PushRules
 from tailor.push.reasons import reason_text
@@ -51,6 +51,15 @@ class PushPlanIn(BaseModel):
             days=self.days,
             exclude_days=self.exclude_days,
         )
+
+
+def plan_request_model(max_k: int) -> type[PushPlanIn]:
+    """`PushPlanIn` with `k` bounded by `push.max_k`, so the API schema states the limit."""
+    return create_model(
+        "PushPlanIn",
+        __base__=PushPlanIn,
+        k=(int, Field(3, ge=1, le=max_k, description="items per push")),
+    )
 
 
 def plan_rows(planned: list[Planned], channel: str, lang: str) -> list[dict]:

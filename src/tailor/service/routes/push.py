@@ -1,12 +1,12 @@
 """`POST /v1/push/plans`: a personalised push plan within frequency caps and quiet hours."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: the body model is built per settings, and FastAPI
+# reads the handler's annotation at definition time.
 from typing import Any
 
 from fastapi import APIRouter
 
-from tailor.push.request import PushPlanIn, plan_rows
+from tailor.push.request import plan_request_model, plan_rows
 from tailor.service.auth import requires
 from tailor.service.routes import EngineDep
 from tailor.service.schemas import ErrorOut
@@ -15,6 +15,7 @@ from tailor.settings import Role, Settings
 
 def router(settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/v1/push", tags=["push"])
+    plan_in = plan_request_model(settings.push.max_k)
 
     @api.post(
         "/plans",
@@ -22,7 +23,7 @@ def router(settings: Settings) -> APIRouter:
         summary="Plan pushes: audience, items, send time, probability and reason per user",
         dependencies=[requires(Role.admin)],
     )
-    def plan(body: PushPlanIn, engine: EngineDep) -> dict[str, Any]:
+    def plan(body: plan_in, engine: EngineDep) -> dict[str, Any]:
         """Users below `min_probability`, without an item left after the exclusions, or whose
         caps a push at their send time would break get no push. Admin only: with `record` the
         plan is written to the push log."""
