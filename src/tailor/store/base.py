@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
@@ -56,6 +56,26 @@ class Feedback:
     ts: int
     item_id: str | None = None
     value: float | None = None
+
+
+@dataclass(frozen=True)
+class LoggedRejection:
+    row: int  # the record number in its batch or file, from 1 (or 0 when unnumbered)
+    field: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class WriteRecord:
+    """What one write did, for the write log: `rejections` are the first few rejected rows."""
+
+    ts: int  # ms since the epoch
+    source: str  # "events", "items" or "users"
+    origin: str  # "api" or a file name
+    accepted: int
+    rejected: int
+    duplicates: int
+    rejections: list[LoggedRejection] = field(default_factory=list)
 
 
 class Store(ABC):
@@ -148,6 +168,22 @@ class Store(ABC):
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Lists served with `since <= ts < until` (request_id, scenario, experiment, variant,
         n_items, ts) and the feedback on them (request_id, kind, item_id)."""
+
+    # ---- the write log (see `tailor.ingest.write_log`) ----------------------------------------
+
+    @abstractmethod
+    def add_write_record(self, record: WriteRecord) -> None:
+        """Log one write's counts and its rejections (as given: the caller caps them)."""
+
+    @abstractmethod
+    def write_log(self, *, since: int | None = None) -> pd.DataFrame:
+        """Logged writes with `ts >= since`, oldest first: ts, source, origin, accepted, rejected,
+        duplicates."""
+
+    @abstractmethod
+    def recent_rejections(self, limit: int) -> pd.DataFrame:
+        """The latest `limit` logged rejections, newest first: ts, source, origin, row, field,
+        message."""
 
     # ---- lifecycle ---------------------------------------------------------------------------
 

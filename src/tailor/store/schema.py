@@ -1,4 +1,4 @@
-"""The tables (events, items, users, and the service's api_keys, served lists and feedback), declared once with SQLAlchemy Core for SQLite and PostgreSQL.
+"""The tables (events, items, users, and the service's api_keys, served lists, feedback and write log), declared once with SQLAlchemy Core for SQLite and PostgreSQL.
 
 Ids use the "C" collation on PostgreSQL so both backends order them by code point, as Python does.
 `events.seq` grows with every insert: it keeps insertion order among events with the same `ts`.
@@ -111,6 +111,35 @@ feedback = Table(
     Column("ts", BigInteger, nullable=False),
     Column("value", Float),
     Index("ix_feedback_request", "request_id"),
+)
+
+# One row per write that rejected rows or dropped duplicates (`source`: events, items or users;
+# `origin`: "api" or the file's name), and the first rejections of each, for the Data health page.
+write_log = Table(
+    "write_log",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("ts", BigInteger, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("origin", Text, nullable=False),
+    Column("accepted", BigInteger, nullable=False),
+    Column("rejected", BigInteger, nullable=False),
+    Column("duplicates", BigInteger, nullable=False),
+    Index("ix_write_log_ts", "ts"),
+)
+
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("write_seq", BigInteger, nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("origin", Text, nullable=False),
+    Column("row", BigInteger, nullable=False),
+    Column("field", Text),
+    Column("message", Text, nullable=False),
+    Index("ix_rejections_ts", "ts"),
 )
 
 # Column dtypes of the frames the store returns: text is pandas' "str" (missing is NaN), "json"

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from tailor.errors import InvalidInputError, StoreError
-from tailor.store.base import Feedback, ServedList, Store, StoredKey
+from tailor.store.base import Feedback, ServedList, Store, StoredKey, WriteRecord
 from tailor.store.frames import bind_columns, rows_to_frame
 from tailor.store.schema import (
     EVENT_DTYPES,
@@ -43,8 +43,10 @@ from tailor.store.schema import (
     feedback,
     items,
     metadata,
+    rejections,
     served,
     users,
+    write_log,
 )
 from tailor.types import EVENT_COLUMNS, ITEM_COLUMNS, USER_COLUMNS
 
@@ -327,6 +329,33 @@ class SqlStore(Store):
             pd.DataFrame(feedback_rows, columns=["request_id", "kind", "item_id"]),
         )
 
+    # ---- the write log -----------------------------------------------------------------------
+
+    def add_write_record(self, record: WriteRecord) -> None:
+        counts = asdict(record)
+        del counts["rejections"]
+        where = {"ts": record.ts, "source": record.source, "origin": record.origin}
+        with self._guard("log a write"), self._writing() as conn:
+            write_seq = conn.execute(write_log.insert().values(**counts)).inserted_primary_key[0]
+            if record.rejections:
+                rows = [{**where, **asdict(r), "write_seq": write_seq} for r in record.rejections]
+                conn.execute(rejections.insert(), rows)
+
+    def write_log(self, *, since: int | None = None) -> pd.DataFrame:
+        stmt = select(*[write_log.c[name] for name in _WRITE_LOG_COLUMNS])
+        if since is not None:
+            stmt = stmt.where(write_log.c.ts >= int(since))
+        with self._reading("read the write log") as conn:
+            rows = conn.execute(stmt.order_by(write_log.c.seq)).all()
+        return pd.DataFrame(rows, columns=list(_WRITE_LOG_COLUMNS))
+
+    def recent_rejections(self, limit: int) -> pd.DataFrame:
+        stmt = select(*[rejections.c[name] for name in _REJECTION_COLUMNS])
+        stmt = stmt.order_by(rejections.c.seq.desc()).limit(int(limit))
+        with self._reading("read logged rejections") as conn:
+            rows = conn.execute(stmt).all()
+        return pd.DataFrame(rows, columns=list(_REJECTION_COLUMNS))
+
     # ---- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -362,6 +391,8 @@ class DriverSql:
 
 _SERVED_FIELDS = tuple(ServedList.__dataclass_fields__)
 _LOG_COLUMNS = ("request_id", "scenario", "experiment", "variant", "n_items", "ts")
+_WRITE_LOG_COLUMNS = ("ts", "source", "origin", "accepted", "rejected", "duplicates")
+_REJECTION_COLUMNS = ("ts", "source", "origin", "row", "field", "message")
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
