@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -173,3 +174,14 @@ def test_prune_removes_stale_temporary_directories_only(tmp_path, data):
     os.utime(old, (time.time() - 2 * STALE_TEMP_SECONDS,) * 2)
     _write(tmp_path, data)
     assert not old.exists() and fresh.exists()
+
+
+def test_a_manifest_written_before_segments_and_memory_were_recorded_still_loads(tmp_path, data):
+    manifest, _ = _write(tmp_path, data)
+    path = tmp_path / manifest.version / MANIFEST_FILE
+    old = json.loads(path.read_text(encoding="utf-8"))
+    del old["segment_metrics"], old["peak_rss_mb"]
+    path.write_text(json.dumps(old), encoding="utf-8")
+    loaded = read_manifest(tmp_path / manifest.version)
+    assert loaded.segment_metrics == {} and loaded.peak_rss_mb is None
+    assert loaded.metrics == manifest.metrics

@@ -86,6 +86,21 @@ def test_train_publishes_an_evaluated_version(engine):
     assert manifest.n_events > 0 and manifest.n_users > 0
 
 
+def test_the_manifest_records_accuracy_by_segment_and_training_memory(engine):
+    manifest = engine.manifest
+    assert set(manifest.segment_metrics) == set(manifest.metrics)
+    n_test_users = manifest.evaluation["n_test_users"]
+    for by_segment in manifest.segment_metrics.values():
+        history, popularity = by_segment["history"], by_segment["popularity"]
+        assert set(history) <= {"1-4", "5-9", "10-19", "20+"} and history
+        assert sum(b["n_users"] for b in history.values()) == n_test_users
+        assert set(popularity) <= {"head", "torso", "tail"} and "head" in popularity
+        for bucket in (*history.values(), *popularity.values()):
+            assert 0.0 <= bucket["ndcg_at_10"] <= 1.0 and 0.0 <= bucket["recall_at_10"] <= 1.0
+    assert manifest.peak_rss_mb is not None and manifest.peak_rss_mb > 50
+    assert set(manifest.train_seconds) == set(manifest.models)
+
+
 def test_recommendations_are_personal_and_fresh(engine):
     user = active_user(engine)
     first = engine.recommend(user, 5)

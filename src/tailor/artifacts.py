@@ -67,6 +67,10 @@ class Manifest(BaseModel):
     train_seconds: dict[str, float]
     skipped: dict[str, str] = {}  # configured models that could not be fitted, and why
     ranker: dict[str, Any] | None = None  # the ranker's sources, features and training summary
+    # per model: {"history" | "popularity": {bucket: {"ndcg_at_10", "recall_at_10", "n_users"}}}
+    # (tailor.evaluation.segments); empty in artifacts trained before it was recorded
+    segment_metrics: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    peak_rss_mb: float | None = None  # the training process's peak resident memory, when recorded
     settings: dict[str, Any]
     files: dict[str, int]
 
@@ -138,6 +142,8 @@ def write_artifact(
     skipped: dict[str, str] | None = None,
     listed: Collection[str] | None = None,
     ranker: TwoStage | None = None,
+    segment_metrics: dict[str, dict[str, dict[str, dict[str, float]]]] | None = None,
+    peak_rss_mb: float | None = None,
     keep: int = DEFAULT_KEEP,
 ) -> Manifest:
     """Write a new version, make it current and drop all but the newest `keep` versions.
@@ -170,6 +176,8 @@ def write_artifact(
             train_seconds=train_seconds,
             skipped=skipped or {},
             ranker=None if ranker is None else ranker.describe(),
+            segment_metrics=segment_metrics or {},
+            peak_rss_mb=peak_rss_mb,
             settings=settings,
             files=_file_sizes(temp),
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,10 @@ from tailor.artifacts import Manifest, write_artifact
 from tailor.data.dataset import Dataset
 from tailor.data.splits import TimeSplit, time_split
 from tailor.errors import ConfigError, InvalidInputError, UnsupportedError
-from tailor.evaluation import evaluate, ranking_metrics
+from tailor.evaluation import ranking_metrics
+from tailor.evaluation.offline import rank
+from tailor.evaluation.report import peak_rss_mb
+from tailor.evaluation.segments import segment_metrics
 from tailor.models import Recommender, model_class
 from tailor.rank.blend import Blend
 from tailor.rank.ranker import TwoStage, rank_users
@@ -53,6 +56,8 @@ class Evaluation:
     protocol: dict[str, Any]
     fit_seconds: dict[str, float]
     skipped: dict[str, str]  # model -> why it cannot be fitted on this data
+    # per model: NDCG@10 and Recall@10 by history-length and by popularity bucket
+    segments: dict[str, dict[str, dict[str, dict[str, float]]]] = field(default_factory=dict)
 
 
 NOT_EVALUATED = Evaluation(
@@ -113,13 +118,16 @@ def _evaluate(
             "no user has events both before and after the holdout cutoff: nothing to evaluate on"
         )
     fitted = fit_models(build_models(settings), train_part, settings, progress, "evaluating")
-    metrics = {name: _measure(model, split) for name, model in fitted.models.items()}
-    metrics[BLEND] = _measure(Blend(fitted.models, settings.train.blend_weights), split)
+    measured = {name: _measure(model, split) for name, model in fitted.models.items()}
+    measured[BLEND] = _measure(Blend(fitted.models, settings.train.blend_weights), split)
+    metrics = {name: overall for name, (overall, _) in measured.items()}
+    segments = {name: by_segment for name, (_, by_segment) in measured.items()}
     skipped = dict(fitted.skipped)
     two_stage = _fit_ranker(train_part, fitted.models, settings, progress, skipped, "evaluating")
     if two_stage is not None:
         ranked = rank_users(two_stage, train_part, holdout.users, max(KS))
         metrics[RANKER] = ranking_metrics(ranked, holdout.targets, KS, train=train_part)
+        segments[RANKER] = _segments(ranked, split)
     protocol = {
         "name": "time holdout",
         "data_fingerprint": data.fingerprint(),
@@ -131,7 +139,9 @@ def _evaluate(
         "seen_items_masked": True,
         "ks": list(KS),
     }
-    evaluation = Evaluation(metrics, protocol, fit_seconds=fitted.seconds, skipped=skipped)
+    evaluation = Evaluation(
+        metrics, protocol, fit_seconds=fitted.seconds, skipped=skipped, segments=segments
+    )
     return evaluation, _Held(cutoff, split, fitted.models)
 
 
@@ -159,6 +169,8 @@ def train(
         settings=_public_settings(settings),
         listed=listed,
         ranker=two_stage,
+        segment_metrics=evaluation.segments,
+        peak_rss_mb=peak_rss_mb(),
     )
     _report(progress, f"artifact {manifest.version} is current", 1, 1)
     return manifest
@@ -246,9 +258,20 @@ def _timed_fit(model: Recommender, data: Dataset, settings: Settings) -> float:
     return round(time.perf_counter() - start, 3)
 
 
-def _measure(model: Recommender, split: TimeSplit) -> dict[str, float]:
-    """Accuracy at each k, plus MRR, catalogue coverage and novelty at the largest k."""
-    return evaluate(model, split.test, ks=KS, train=split.train)
+def _measure(
+    model: Recommender, split: TimeSplit
+) -> tuple[dict[str, float], dict[str, dict[str, dict[str, float]]]]:
+    """Accuracy at each k, plus MRR, catalogue coverage and novelty at the largest k; and the
+    accuracy by segment."""
+    ranked = rank(model, split.test.users, max(KS))
+    overall = ranking_metrics(ranked, split.test.targets, KS, train=split.train)
+    return overall, _segments(ranked, split)
+
+
+def _segments(ranked: np.ndarray, split: TimeSplit) -> dict[str, dict[str, dict[str, float]]]:
+    lengths = np.fromiter((len(h) for h in split.test.users.histories), dtype=np.int64)
+    interactions = np.bincount(split.train.items, minlength=split.train.n_items)
+    return segment_metrics(ranked, split.test.targets, lengths, interactions)
 
 
 def _public_settings(settings: Settings) -> dict[str, Any]:
