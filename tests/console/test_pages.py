@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from html import unescape
@@ -153,6 +154,23 @@ def test_models_page_lists_the_current_metrics(client, engine):
     blend = engine.manifest.metrics["blend"]
     assert f"{blend['ndcg_at_10']:.4f}" in page and "NDCG@10" in page
     assert engine.version in cells(page, "versions-table", 0)[0]
+
+
+def test_models_page_charts_accuracy_by_segment_and_shows_training_memory(client, engine):
+    page = in_language(client, "en").get("/console/models").text
+    figures = [
+        json.loads(body)
+        for body in re.findall(
+            r'<script type="application/json" id="model-chart-\d+-data">(.*?)</script>', page
+        )
+    ]
+    by_title = {f["layout"]["title"]["text"]: f["data"] for f in figures}
+    blend = engine.manifest.segment_metrics["blend"]["popularity"]["head"]
+    title = f"NDCG@10 by the target item's popularity, version {engine.version}"
+    (series,) = [s for s in by_title[title] if s["name"] == Words("en").model("blend")]
+    label = f"head: top 20% of interactions ({blend['n_users']:,.0f} users)"
+    assert dict(zip(series["x"], series["y"], strict=True))[label] == blend["ndcg_at_10"]
+    assert f"{engine.manifest.peak_rss_mb:.1f} MB" in page and "train again" not in page
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

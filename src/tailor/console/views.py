@@ -138,6 +138,7 @@ def models(page: Page) -> dict[str, Any]:
                 t("axis_seconds"),
             )
         )
+        figures.extend(_segment_figures(t, current))
         if len(manifests) > 1:
             figures.append(
                 charts.grouped_bars(
@@ -155,6 +156,41 @@ def models(page: Page) -> dict[str, Any]:
         "figures": figures,
         "model_sizes": _model_sizes(current) if current is not None else {},
     }
+
+
+def _segment_figures(t: Words, manifest: Any) -> list[charts.Figure]:
+    """NDCG@10 and Recall@10 per model by history-length and by popularity bucket, the x labels
+    giving each bucket's number of test users."""
+    figures = []
+    for segment in ("history", "popularity"):
+        per_model = {
+            t.model(name): by_segment[segment]
+            for name, by_segment in manifest.segment_metrics.items()
+            if by_segment.get(segment)
+        }
+        if not per_model:
+            continue
+        buckets = next(iter(per_model.values()))
+        labels = {
+            bucket: t(
+                "segment_bucket",
+                bucket=t(f"bucket_{bucket}") if segment == "popularity" else bucket,
+                users=f"{values['n_users']:,.0f}",
+            )
+            for bucket, values in buckets.items()
+        }
+        for metric in ("ndcg_at_10", "recall_at_10"):
+            figures.append(
+                charts.grouped_bars(
+                    {
+                        model: {labels[b]: v[metric] for b, v in values.items() if b in labels}
+                        for model, values in per_model.items()
+                    },
+                    t(f"chart_by_{segment}", metric=t.metric(metric), version=manifest.version),
+                    t.metric(metric),
+                )
+            )
+    return figures
 
 
 def _model_sizes(manifest: Any) -> dict[str, int]:
