@@ -189,6 +189,18 @@ def test_rejected_rows_are_listed_and_valid_rows_kept(engine):
     )
     assert (result.accepted, result.duplicates) == (1, 1)
     assert [(r.row, r.field) for r in result.rejected] == [(1, "kind")]
+    assert "ok-1" in set(engine.store.events()["event_id"])
+    logged = engine.store.write_log().iloc[-1]
+    assert logged[["source", "origin", "accepted", "rejected", "duplicates"]].tolist() == [
+        "events",
+        "api",
+        1,
+        1,
+        1,
+    ]
+    rejection = engine.store.recent_rejections(1).iloc[0]
+    assert (rejection["row"], rejection["field"]) == (2, "kind")  # logged from 1, like files
+    assert "teleport" in rejection["message"]
 
 
 def test_untrained_engine_says_to_train(tmp_path):

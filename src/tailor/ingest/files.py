@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from tailor.errors import InvalidInputError
 from tailor.ingest.validate import Records
+from tailor.ingest.write_log import log_write
 from tailor.ingest.writer import ImportReport, Table, write_batch
 from tailor.settings import IngestSettings
 from tailor.store.base import Store
@@ -225,4 +226,13 @@ def import_file(
         if progress is not None:
             progress(report.rows_read)
     report.seconds = time.perf_counter() - started  # reading included
+    log_write(
+        store,
+        table,
+        Path(path).name,
+        accepted=report.rows_written,
+        duplicates=report.duplicates,
+        rejected=report.rows_rejected,
+        rejections=report.rejections,
+    )
     return report
