@@ -166,9 +166,9 @@ def test_models_page_charts_accuracy_by_segment_and_shows_training_memory(client
     ]
     by_title = {f["layout"]["title"]["text"]: f["data"] for f in figures}
     blend = engine.manifest.segment_metrics["blend"]["popularity"]["head"]
-    title = f"NDCG@10 by the target item's popularity, version {engine.version}"
+    title = "NDCG@10 by target item popularity (share of interactions)"
     (series,) = [s for s in by_title[title] if s["name"] == Words("en").model("blend")]
-    label = f"head: top 20% of interactions ({blend['n_users']:,.0f} users)"
+    label = f"head: top 20%<br>({blend['n_users']:,.0f} users)"
     assert dict(zip(series["x"], series["y"], strict=True))[label] == blend["ndcg_at_10"]
     assert f"{engine.manifest.peak_rss_mb:.1f} MB" in page and "train again" not in page
 

@@ -171,12 +171,10 @@ def _segment_figures(t: Words, manifest: Any) -> list[charts.Figure]:
         if not per_model:
             continue
         buckets = next(iter(per_model.values()))
-        labels = {
-            bucket: t(
-                "segment_bucket",
-                bucket=t(f"bucket_{bucket}") if segment == "popularity" else bucket,
-                users=f"{values['n_users']:,.0f}",
-            )
+        labels = {  # plotly breaks tick labels at <br>
+            bucket: (t(f"bucket_{bucket}") if segment == "popularity" else bucket)
+            + "<br>"
+            + t("segment_users", users=f"{values['n_users']:,.0f}")
             for bucket, values in buckets.items()
         }
         for metric in ("ndcg_at_10", "recall_at_10"):
@@ -186,7 +184,7 @@ def _segment_figures(t: Words, manifest: Any) -> list[charts.Figure]:
                         model: {labels[b]: v[metric] for b, v in values.items() if b in labels}
                         for model, values in per_model.items()
                     },
-                    t(f"chart_by_{segment}", metric=t.metric(metric), version=manifest.version),
+                    t(f"chart_by_{segment}", metric=t.metric(metric)),
                     t.metric(metric),
                 )
             )
