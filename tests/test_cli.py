@@ -54,6 +54,7 @@ def test_init_import_train_recommend_evaluate(shop_folder, tmp_path):
     result = tailor("train")
     assert result.exit_code == 0, result.output
     assert "is current" in result.output and "blend" in result.output
+    assert re.search(r"peak memory [\d,]+ MB", result.output)
 
     user = str(shop_folder.events["user_id"].value_counts().index[0])
     result = tailor("recommend", user, "--k", "3")

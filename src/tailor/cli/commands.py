@@ -232,7 +232,7 @@ def train(
     console.print(
         f"model version {manifest.version} is current: {manifest.n_users:,} users, "
         f"{manifest.n_items:,} items, {manifest.n_events:,} events, "
-        f"{time.perf_counter() - start:.1f} s"
+        f"{time.perf_counter() - start:.1f} s, peak memory {manifest.peak_rss_mb:,.0f} MB"
     )
 
 
