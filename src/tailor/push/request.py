@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from tailor.ingest.fields import MAX_TS_MS
 from tailor.push.plan import Planned, PushRules
 from tailor.push.reasons import reason_text
 from tailor.push.service import PlanRequest
@@ -25,12 +26,14 @@ class PushPlanIn(BaseModel):
     quiet_end: int = Field(8, ge=0, le=23, description="local hour it ends (= start: none)")
     min_probability: float = Field(0.0, ge=0, le=1, description="least P(user buys within days)")
     exclude_days: float = Field(
-        7.0, ge=0, description="leave out items pushed or bought this recently"
+        7.0, ge=0, le=3650, description="leave out items pushed or bought this recently"
     )
     days: int | None = Field(
         None, ge=1, description="propensity horizon (default: the first trained)"
     )
-    at: int | None = Field(None, ge=0, description="plan as of (ms since the epoch); default now")
+    at: int | None = Field(
+        None, ge=0, lt=MAX_TS_MS, description="plan as of (ms since the epoch); default now"
+    )
     record: bool = Field(False, description="write the plan to the push log as push_sent events")
     lang: Literal["zh", "en"] = "en"
 

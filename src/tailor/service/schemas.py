@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 # What `tailor.rank.explain.language` accepts: zh or en in any case, or a tag such as zh-CN;
 # empty means "from Accept-Language". ASCII blanks only, so the schema and the check agree.
 LANG_PATTERN = r"^([ \t\n\r\f\v]*([zZ][hH]|[eE][nN])(-[\s\S]*|[ \t\n\r\f\v]*))?$"
+# OpenAPI extension on an operation whose body holds a small language the schema cannot describe
+# (a push audience's segment expression): schema-valid text there may still be refused with a 422
+# naming the field. Fuzzers read it to skip their "valid input is accepted" check on that body.
+EXPRESSION_FIELDS = "x-tailor-expression-fields"
 
 
 class EventIn(BaseModel):
