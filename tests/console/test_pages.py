@@ -236,10 +236,12 @@ def test_a_capability_lights_up_once_the_engine_has_it(client, monkeypatch):
     assert Words("en")("purchase_not_landed") not in page
 
 
-def test_data_health_shows_schema_volume_and_what_is_not_kept(client, engine):
+def test_data_health_shows_schema_volume_and_rejected_rows(client, engine):
+    bad = {"event_id": "health-1", "user_id": "u1", "item_id": "i1", "kind": "teleport", "ts": 1}
+    assert engine.ingest_events([bad]).accepted == 0
     page = unescape(client.get("/console/health?check=true").text)
-    assert Words("en")("rejected_not_kept") in page
-    assert Words("en")("duplicates_not_kept") in page
+    assert "<code>kind</code>" in page and "teleport" in page
+    assert Words("en")("latest_rejections", n=100) in page
     assert "<code>event_id</code>" in page and "integrity-ok" in page
     n_events = engine.store.counts()["events"]
     assert f"{n_events:,}" in page

@@ -19,8 +19,10 @@ from tailor.console.capabilities import capability, plain
 from tailor.console.i18n import Words
 from tailor.console.push_preview import PushForm
 from tailor.console.stats import DAY_MS, ConsoleStats
+from tailor.console.write_health import CHARTED, DAYS, write_health
 from tailor.engine import Engine, Recommendation
 from tailor.errors import TailorError
+from tailor.ingest.write_log import MAX_REJECTIONS_LOGGED
 from tailor.rank.explain import localized
 from tailor.store.schema import events
 from tailor.types import CATEGORY_SEPARATOR
@@ -372,6 +374,26 @@ def health(page: Page, check: bool = False) -> dict[str, Any]:
         "checked": check,
         "integrity": page.engine.store.check_integrity() if check else [],
         "store_url": _safe_url(page.engine.store.url),
+        "writes": _writes(page),
+    }
+
+
+def _writes(page: Page) -> dict[str, Any]:
+    """The write log: rows accepted, rejected and duplicated per day and source, latest rejections."""
+    t = page.t
+    found = write_health(page.engine.store)
+    names = {
+        f"{source}:{count}": f"{t('table_' + source)} · {t('col_' + count)}"
+        for source in ("events", "items", "users")
+        for count in CHARTED
+    }
+    chart = charts.daily_bars(found.daily, t("chart_write_problems"), t("axis_rows"), names)
+    return {
+        "per_day": found.per_day,
+        "latest": found.latest,
+        "chart": chart if found.daily.days else None,
+        "days": DAYS,
+        "kept": MAX_REJECTIONS_LOGGED,
     }
 
 
