@@ -242,6 +242,9 @@ def test_data_health_shows_schema_volume_and_rejected_rows(client, engine):
     page = unescape(client.get("/console/health?check=true").text)
     assert "<code>kind</code>" in page and "teleport" in page
     assert Words("en")("latest_rejections", n=100) in page
+    rejected = engine.store.write_log().query("source == 'events'")["rejected"].sum()
+    overview = unescape(client.get("/console").text)
+    assert Words("en")("rejected_in_days", n=f"{rejected:,}", days=30) in overview and rejected
     assert "<code>event_id</code>" in page and "integrity-ok" in page
     n_events = engine.store.counts()["events"]
     assert f"{n_events:,}" in page

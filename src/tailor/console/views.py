@@ -19,7 +19,7 @@ from tailor.console.capabilities import capability, plain
 from tailor.console.i18n import Words
 from tailor.console.push_preview import PushForm
 from tailor.console.stats import DAY_MS, ConsoleStats
-from tailor.console.write_health import CHARTED, DAYS, write_health
+from tailor.console.write_health import CHARTED, DAYS, rejected_rows, write_health
 from tailor.engine import Engine, Recommendation
 from tailor.errors import TailorError
 from tailor.ingest.write_log import MAX_REJECTIONS_LOGGED
@@ -106,6 +106,8 @@ def overview(page: Page, ingested_since_start: float | None) -> dict[str, Any]:
         "catalogue_age_days": freshness_days(catalogue["newest_created_at"], latest),
         "events_last_7_days": sum(last_week),
         "ingested_since_start": ingested_since_start,
+        "rejected_events": rejected_rows(engine.store, "events"),
+        "rejected_days": DAYS,
         "manifest": _manifest(engine),
         "events_chart": charts.daily_bars(
             daily, t("chart_events_per_day"), t("axis_events"), page.kind_names()

@@ -27,9 +27,14 @@ class WriteHealth:
     latest: list[dict[str, Any]]  # ts, source, origin, row, field, message; newest first
 
 
+def rejected_rows(store: Store, source: str, now_ms: int | None = None) -> int:
+    """Rows of `source` rejected in the last DAYS days."""
+    log = store.write_log(since=_since(now_ms))
+    return int(log.loc[log["source"] == source, "rejected"].sum())
+
+
 def write_health(store: Store, now_ms: int | None = None) -> WriteHealth:
-    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    log = store.write_log(since=now_ms - DAYS * DAY_MS)
+    log = store.write_log(since=_since(now_ms))
     latest = store.recent_rejections(LATEST_REJECTIONS).astype(object)
     latest = latest.where(latest.notna(), None).to_dict("records")
     if log.empty:
@@ -53,3 +58,7 @@ def write_health(store: Store, now_ms: int | None = None) -> WriteHealth:
         DailyCounts(days, series),
         latest,
     )
+
+
+def _since(now_ms: int | None) -> int:
+    return (int(time.time() * 1000) if now_ms is None else now_ms) - DAYS * DAY_MS
