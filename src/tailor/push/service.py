@@ -88,6 +88,8 @@ class PushPlanner:
             .groupby("user_id")
             .head(self.settings.push.candidate_items)
         )
+        if pairs.empty:  # nothing in anyone's reach to push
+            return []
         scored = pair_features(
             past,
             pairs,
@@ -96,7 +98,7 @@ class PushPlanner:
             model.intervals,
             frame.drop_duplicates("item_id").set_index("item_id")["category"],
         )
-        scored["probability"] = horizon.pair.predict(scored) if len(scored) else []
+        scored["probability"] = horizon.pair.predict(scored)
         candidates = _candidates(scored)
         logs = {u: sorted(set(ts)) for u, ts in pushes.groupby("user_id")["ts"]}
         excluded = _excluded(raw, now - int(request.exclude_days * DAY_MS))
