@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
+
+from tailor.engine import Engine
+from tailor.ingest.synthetic import SyntheticShop, generate_shop
+from tailor.settings import Settings, load_settings
 
 POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
@@ -42,3 +47,40 @@ def empty_postgres_url(postgres_url: str) -> Iterator[str]:
     with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
+
+
+SMALL_PROPENSITY_CONFIG = """store_url = "sqlite:///{folder}/t.db"
+artifacts_dir = "{folder}/artifacts"
+[service]
+auth = false
+[propensity]
+days = [7]
+windows = 3
+step_days = 3
+n_estimators = 20
+min_child_samples = 20
+"""
+
+
+def _store_small_shop(
+    folder: Path, seed: int, extra_config: str = ""
+) -> tuple[Path, Settings, SyntheticShop]:
+    """A 120-user synthetic shop stored under `folder`, with a tailor.toml set up for a quick
+    purchase-prediction fit (plus `extra_config`): (config path, settings, shop)."""
+    config = folder / "tailor.toml"
+    config.write_text(
+        SMALL_PROPENSITY_CONFIG.format(folder=folder) + extra_config, encoding="utf-8"
+    )
+    settings = load_settings(config)
+    shop = generate_shop(120, 60, days=24, seed=seed)
+    with Engine(settings) as engine:
+        engine.put_items(shop.items)
+        engine.put_users(shop.users)
+        engine.ingest_events(shop.events)
+    return config, settings, shop
+
+
+@pytest.fixture(scope="session")
+def stored_small_shop() -> Callable[..., tuple[Path, Settings, SyntheticShop]]:
+    """`(folder, seed, extra_config="") -> (config path, settings, shop)`: see `_store_small_shop`."""
+    return _store_small_shop

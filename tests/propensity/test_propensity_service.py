@@ -11,35 +11,14 @@ from typer.testing import CliRunner
 from tailor.cli import app as cli_app
 from tailor.engine import Engine
 from tailor.errors import UnknownUserError
-from tailor.ingest.synthetic import generate_shop
 from tailor.propensity import artifact
 from tailor.service import create_app
 from tailor.settings import load_settings
 
-CONFIG = """store_url = "sqlite:///{folder}/t.db"
-artifacts_dir = "{folder}/artifacts"
-[service]
-auth = false
-[propensity]
-days = [7]
-windows = 3
-step_days = 3
-n_estimators = 20
-min_child_samples = 20
-"""
-
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("propensity")
-    config = folder / "tailor.toml"
-    config.write_text(CONFIG.format(folder=folder), encoding="utf-8")
-    settings = load_settings(config)
-    shop = generate_shop(120, 60, days=24, seed=4)
-    with Engine(settings) as engine:
-        engine.put_items(shop.items)
-        engine.put_users(shop.users)
-        engine.ingest_events(shop.events)
+def trained(tmp_path_factory, stored_small_shop):
+    config, settings, shop = stored_small_shop(tmp_path_factory.mktemp("propensity"), seed=4)
     result = CliRunner().invoke(cli_app, ["-c", str(config), "train", "propensity"])
     assert result.exit_code == 0, result.output
     assert "propensity version" in result.output

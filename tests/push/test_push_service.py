@@ -11,37 +11,15 @@ from typer.testing import CliRunner
 
 from tailor.cli import app as cli_app
 from tailor.engine import Engine
-from tailor.ingest.synthetic import generate_shop
 from tailor.propensity.service import train_propensity
 from tailor.service import create_app
-from tailor.settings import load_settings
-
-CONFIG = """store_url = "sqlite:///{folder}/t.db"
-artifacts_dir = "{folder}/artifacts"
-[service]
-auth = false
-[push]
-max_k = 5
-[propensity]
-days = [7]
-windows = 3
-step_days = 3
-n_estimators = 20
-min_child_samples = 20
-"""
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, stored_small_shop):
     folder = tmp_path_factory.mktemp("push")
-    config = folder / "tailor.toml"
-    config.write_text(CONFIG.format(folder=folder), encoding="utf-8")
-    settings = load_settings(config)
-    shop = generate_shop(120, 60, days=24, seed=6)
+    config, settings, shop = stored_small_shop(folder, seed=6, extra_config="[push]\nmax_k = 5\n")
     with Engine(settings) as engine:
-        engine.put_items(shop.items)
-        engine.put_users(shop.users)
-        engine.ingest_events(shop.events)
         train_propensity(engine.store, settings)
     return config, settings, int(shop.events["ts"].max()) + 1
 
