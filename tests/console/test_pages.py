@@ -330,6 +330,7 @@ def test_push_preview_counts_what_caps_and_quiet_hours_hold_back(client, engine,
                 f"2026-02-01T{hour if u == 'u2' else '10'}:00:00+08:00",
                 0.25,
                 [Candidate("i1", 0.2, "because")],
+                "champion" if u == "u1" else "at risk",
             )
             for u in users
         ]
@@ -340,6 +341,9 @@ def test_push_preview_counts_what_caps_and_quiet_hours_hold_back(client, engine,
     assert re.search(r'id="push-users">2<', page) and re.search(r'id="push-held-back">1<', page)
     assert re.search(r'id="push-moved">1<', page)
     assert cells(page, "push-plan", 0) == ["u1", "u2"]
+    assert cells(page, "push-segments", 0) == ["at risk", "champion"]  # most users first
+    assert cells(page, "push-segments", 1) == ["1", "1"]
+    assert cells(page, "push-segments", 2) == ["2", "1"]
     bad = unescape(client.get("/console/push?preview=1&k=many").text)
     assert 'id="push-error"' in bad and "k must be a number" in bad
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from tailor.cli import app as cli_app
 from tailor.engine import Engine
+from tailor.profiles.stages import SEGMENTS
 from tailor.propensity.service import train_propensity
 from tailor.service import create_app
 
@@ -43,6 +44,7 @@ def test_plan_route_records_and_then_respects_the_caps(trained):
         plans = first.json()["plans"]
         assert plans and all(1 <= len(p["items"]) <= 2 for p in plans)
         assert all(p["items"][0]["reason"].endswith("）") for p in plans)
+        assert {p["segment"] for p in plans} <= set(SEGMENTS)
         again = client.post("/v1/push/plans", json=body).json()
         assert again["users"] == 0  # one push a week each, and it is in the log now
         listed = client.post(

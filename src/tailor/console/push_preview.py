@@ -87,7 +87,13 @@ def preview(engine: Engine, form: PushForm, t: Words) -> dict[str, Any]:
     moved = sum(
         1 for p in planned if free_hours.get(p.user_id, p.local_time[11:13]) != p.local_time[11:13]
     )
+    segments = Counter(p.segment for p in planned)
+    open_segments = Counter(p.segment for p in unconstrained)
     return {
+        "segments": [
+            {"segment": s, "planned": segments[s], "unconstrained": n}
+            for s, n in open_segments.most_common()
+        ],
         "n_users": len(planned),
         "n_items": sum(len(p.items) for p in planned),
         "n_unconstrained": len(unconstrained),

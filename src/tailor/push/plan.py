@@ -44,6 +44,7 @@ class Planned:
     local_time: str  # ISO time in the user's time zone
     probability: float
     items: list[Candidate] = field(default_factory=list)
+    segment: str = ""  # the user's RFM segment when planned
 
 
 def is_quiet(hour: int, rules: PushRules) -> bool:

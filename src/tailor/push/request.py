@@ -74,6 +74,7 @@ def plan_rows(planned: list[Planned], channel: str, lang: str) -> list[dict]:
             "send_at": p.send_at,
             "local_time": p.local_time,
             "probability": round(p.probability, 6),
+            "segment": p.segment,
             "items": [
                 {
                     "item_id": c.item_id,

@@ -10,7 +10,7 @@ events at the planned times; recorded, the next plan counts them against the cap
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -113,7 +113,8 @@ class PushPlanner:
             )
             for u in table.index
         ]
-        return plan(rows, candidates, logs, excluded, request.rules, now)
+        planned = plan(rows, candidates, logs, excluded, request.rules, now)
+        return [replace(p, segment=str(table.at[p.user_id, "segment"])) for p in planned]
 
     def _check(self, request: PlanRequest) -> None:
         limit = self.settings.push.max_k
