@@ -16,6 +16,7 @@ The merged `Candidates` hold one row per distinct (user, item) with each source'
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,13 +103,13 @@ class VectorIndex:
         return cls(_faiss().read_index(str(path)))
 
 
-class Source:
+class Source(ABC):
     """One retriever: the top `depth` allowed, not excluded items for each user of a batch."""
 
+    @abstractmethod
     def retrieve(
         self, users: UserBatch, depth: int, allowed: np.ndarray, exclude: Sequence[np.ndarray]
-    ) -> Recs:
-        raise NotImplementedError
+    ) -> Recs: ...
 
 
 class VectorSource(Source):
