@@ -133,13 +133,20 @@ def test_consumables_are_bought_again_at_their_period(shop):
     assert 0.8 < float(np.median(gaps / expected)) < 1.25
 
 
-def test_review_text_agrees_with_the_rating(shop):
+def test_review_text_agrees_with_the_rating_loosely(shop):
     reviews = shop.events[shop.events["kind"] == "review"]
     assert len(reviews) > 50 and reviews["value"].between(1, 5).all()
-    positive = {t for pair in REVIEWS["positive"] for t in pair}
-    negative = {t for pair in REVIEWS["negative"] for t in pair}
-    assert reviews.loc[reviews["value"] >= 4, "text"].isin(positive).all()
-    assert reviews.loc[reviews["value"] <= 2, "text"].isin(negative).all()
+    assert reviews["text"].nunique() > len(reviews) / 3  # composed, not a handful of sentences
+
+    def says(polarity: str) -> pd.Series:
+        phrasings = [t for by in REVIEWS.values() for pair in by[polarity] for t in pair]
+        return reviews["text"].str.contains("|".join(map(re.escape, phrasings)))
+
+    praises, complains = says("positive"), says("negative")
+    high, low = reviews["value"] >= 4, reviews["value"] <= 2
+    assert praises[high].mean() > 0.6 > complains[high].mean()
+    assert complains[low].mean() > 0.6 > praises[low].mean()
+    assert complains[high].any() and praises[low].any()  # ratings are noisy labels of the text
     quality = pd.Series(shop.truth.item_quality, index=shop.items["item_id"])
     assert reviews["value"].corr(reviews["item_id"].map(quality)) > 0.5
 

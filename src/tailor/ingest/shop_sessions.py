@@ -19,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tailor.ingest.shop_words import CHANNELS, REVIEWS
+from tailor.ingest.shop_reviews import compose_reviews
+from tailor.ingest.shop_words import CHANNELS
 
 DAY_MS = 86_400_000
 SESSIONS_PER_60_DAYS = 8.0
@@ -329,29 +330,17 @@ def _repurchases(
     return generations, next_session
 
 
-def review_texts() -> list[str]:
-    """Review sentences by code: 2 * sentence + language (0 Chinese, 1 English)."""
-    return [
-        text
-        for sentiment in ("negative", "neutral", "positive")
-        for pair in REVIEWS[sentiment]
-        for text in pair
-    ]
-
-
 def _reviews(
     rng: np.random.Generator, pop: Population, purchases: list[tuple], events: _Events, end_ms: int
-) -> None:
-    """Some purchases are reviewed days later; the rating follows quality, the text the rating."""
+) -> np.ndarray:
+    """Some purchases are reviewed days later; the rating follows quality, the text (loosely) the
+    rating (`tailor.ingest.shop_reviews`). Returns the texts the events' codes point into."""
     user, item, ts = (np.concatenate(parts) for parts in zip(*purchases))
     chosen = rng.random(len(user)) < 0.15
     user, item = user[chosen], item[chosen]
     ts = ts[chosen] + (rng.uniform(1, 10, len(user)) * DAY_MS).astype(np.int64)
     rating = np.clip(np.round(3.7 + 0.9 * pop.quality[item] + rng.normal(0, 0.8, len(user))), 1, 5)
-    sentiment = np.where(rating <= 2, 0, np.where(rating == 3, 1, 2))
-    sizes = np.array([len(REVIEWS[s]) for s in ("negative", "neutral", "positive")])
-    first = np.concatenate([[0], np.cumsum(sizes)])[:-1]
-    sentence = first[sentiment] + (rng.random(len(user)) * sizes[sentiment]).astype(np.int64)
+    codes, texts = pd.factorize(compose_reviews(rng, rating, pop.english[user]).text)
     keep = ts < end_ms
     events.add(
         REVIEW,
@@ -361,8 +350,9 @@ def _reviews(
         np.full(keep.sum(), -1),
         pop.channel(rng, user[keep]),
         value=rating[keep],
-        text=(2 * sentence + pop.english[user])[keep],
+        text=codes[keep],
     )
+    return np.asarray(texts, dtype=object)
 
 
 def simulate_events(
@@ -374,7 +364,7 @@ def simulate_events(
     events = _Events([])
     bought = _funnel(rng, pop, cat, sessions, events, len(sessions.user))
     purchases, n_sessions = _repurchases(rng, pop, cat, events, bought, len(sessions.user), end_ms)
-    _reviews(rng, pop, purchases, events, end_ms)
+    review_texts = _reviews(rng, pop, purchases, events, end_ms)
     item, ts = events.column("item"), events.column("ts")
     created = np.where(item >= 0, cat.created_at[np.maximum(item, 0)], 0)
     order = np.flatnonzero((ts >= start_ms) & (ts < end_ms) & (ts >= created))
@@ -394,6 +384,6 @@ def simulate_events(
             "session_id": labels([f"s{seed}-{k}" for k in range(n_sessions)], column["session"]),
             "channel": labels(list(CHANNELS), column["channel"]),
             "query": labels(cat.queries, column["query"]),
-            "text": labels(review_texts(), column["text"]),
+            "text": labels(review_texts, column["text"]),
         }
     )

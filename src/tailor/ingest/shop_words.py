@@ -1,5 +1,5 @@
 """The bilingual (Chinese, English) vocabulary of the synthetic shop: category tree, brands,
-title words, review sentences and regions. Data only; `tailor.ingest.synthetic` uses it."""
+title words, review phrasings and regions. Data only; `tailor.ingest.synthetic` uses it."""
 
 from __future__ import annotations
 
@@ -123,22 +123,136 @@ TAGS: tuple[str, ...] = (
 )
 NEW_TAG = "新品 new"
 
-REVIEWS: dict[str, tuple[tuple[str, str], ...]] = {  # by sentiment: (zh, en)
-    "positive": (
-        ("非常好用，会回购", "Works great, will buy again"),
-        ("质量很好，物流也快", "Great quality and fast delivery"),
-        ("超出预期，推荐", "Better than expected, recommended"),
-    ),
-    "neutral": (
-        ("一般般，还可以", "It's okay, nothing special"),
-        ("价格合适，质量普通", "Fair price, average quality"),
-    ),
-    "negative": (
-        ("质量很差，不推荐", "Poor quality, not recommended"),
-        ("用了几天就坏了", "Broke after a few days"),
-        ("和描述不符，失望", "Not as described, disappointed"),
-    ),
+# Review phrasings by aspect and polarity, (zh, en) pairs. The last phrasing of every list is held
+# out (`HELD_OUT`): the synthetic shop writes a share of its reviews with held-out phrasings only,
+# so a sentiment model can be measured on wordings it never saw. "overall" names no aspect.
+REVIEWS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
+    "quality": {
+        "positive": (
+            ("质量很好", "the quality is great"),
+            ("做工精细，用料扎实", "well made with solid materials"),
+            ("质感不错，比想象中结实", "feels sturdier than I expected"),
+            ("品质没得说，做工很用心", "excellent craftsmanship, clearly built to last"),
+        ),
+        "negative": (
+            ("质量很差", "the quality is poor"),
+            ("用了几天就坏了", "it broke after a few days"),
+            ("做工粗糙，有线头", "cheap workmanship with loose threads"),
+            ("材质很廉价，一摸就知道是次品", "the material feels flimsy and shoddy"),
+        ),
+        "neutral": (
+            ("质量一般，凑合用", "the quality is average"),
+            ("品质中规中矩", "build quality is middling"),
+        ),
+    },
+    "size": {
+        "positive": (
+            ("尺码很标准", "the size is true to fit"),
+            ("大小正合适", "the size fits perfectly"),
+            ("按平时的尺码买的，刚刚好", "ordered my usual size and it fits well"),
+            ("尺寸和描述一致，很合身", "dimensions match the listing exactly"),
+        ),
+        "negative": (
+            ("尺码偏小", "runs too small"),
+            ("尺寸不对，太大了", "the size is wrong, far too big"),
+            ("大小和图片差很多", "much smaller than in the pictures"),
+            ("尺码严重不准，只能退掉", "sizing is way off, had to send it back"),
+        ),
+        "neutral": (
+            ("尺码还行，稍微有点大", "the size is okay, slightly large"),
+            ("大小基本合适", "sizing is roughly as expected"),
+        ),
+    },
+    "delivery": {
+        "positive": (
+            ("物流很快", "delivery was fast"),
+            ("第二天就到了", "arrived the next day"),
+            ("发货及时，快递给力", "shipped promptly"),
+            ("配送速度超快，隔天送达", "the courier was quick, here within a day"),
+        ),
+        "negative": (
+            ("物流太慢了", "delivery was very slow"),
+            ("等了两个星期才到", "took two weeks to arrive"),
+            ("快递送错了地址", "the parcel went to the wrong address"),
+            ("发货拖了好久，催了几次才发", "shipping was delayed again and again"),
+        ),
+        "neutral": (
+            ("物流速度一般", "delivery speed was average"),
+            ("快递按时到了", "the parcel arrived on schedule"),
+        ),
+    },
+    "price": {
+        "positive": (
+            ("性价比很高", "great value for money"),
+            ("价格实惠", "the price is very reasonable"),
+            ("活动价买的，很划算", "got it on sale, a real bargain"),
+            ("这个价钱买到赚到了", "worth every penny at this price"),
+        ),
+        "negative": (
+            ("太贵了，不值这个价", "far too expensive for what it is"),
+            ("价格虚高", "overpriced"),
+            ("刚买就降价了，很亏", "the price dropped right after I bought it"),
+            ("价格比别家贵不少，不划算", "costs much more than elsewhere, poor value"),
+        ),
+        "neutral": (
+            ("价格还算合理", "the price is fair"),
+            ("价钱中等", "priced about average"),
+        ),
+    },
+    "packaging": {
+        "positive": (
+            ("包装很精美", "the packaging is lovely"),
+            ("包装严实，没有破损", "well packed, nothing damaged"),
+            ("盒子很高档，适合送人", "the box looks premium, great as a gift"),
+            ("外包装很用心，层层包裹", "carefully wrapped in several layers"),
+        ),
+        "negative": (
+            ("包装破了", "the packaging was torn"),
+            ("盒子压扁了", "the box arrived crushed"),
+            ("包装简陋，东西都漏出来了", "poorly packed and it leaked everywhere"),
+            ("外盒变形，封口也开了", "the seal was broken and the box dented"),
+        ),
+        "neutral": (
+            ("包装很普通", "plain packaging"),
+            ("外包装简单", "simple wrapping, nothing fancy"),
+        ),
+    },
+    "service": {
+        "positive": (
+            ("客服很耐心", "customer service was very patient"),
+            ("卖家回复很快", "the seller replied quickly"),
+            ("售后处理得很好", "after-sales support sorted everything out"),
+            ("店家服务周到，有问必答", "the shop staff were helpful and friendly"),
+        ),
+        "negative": (
+            ("客服态度很差", "customer service was rude"),
+            ("联系卖家一直不回", "the seller never answered my messages"),
+            ("退货很麻烦，售后推来推去", "returns were a hassle and support kept stalling"),
+            ("问客服等了半天没人理", "waited ages and no one from support replied"),
+        ),
+        "neutral": (
+            ("客服回复还可以", "support replied eventually"),
+            ("店家服务一般", "service was so-so"),
+        ),
+    },
+    "overall": {
+        "positive": (
+            ("非常满意，会回购", "very happy, will buy again"),
+            ("超出预期，推荐", "better than expected, recommended"),
+            ("总之很喜欢", "love it overall"),
+        ),
+        "negative": (
+            ("很失望，不推荐", "very disappointed, not recommended"),
+            ("和描述不符", "not as described"),
+            ("后悔买了", "regret buying this"),
+        ),
+        "neutral": (
+            ("一般般吧", "it's okay"),
+            ("还行，没什么特别的", "fine, nothing special"),
+        ),
+    },
 }
+POLARITIES: tuple[str, ...] = ("negative", "neutral", "positive")
 
 REGIONS: tuple[str, ...] = (
     "华东 East China",
