@@ -9,7 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tailor.cli import app
+from tailor.engine import Engine
 from tailor.ingest.synthetic import generate_shop
+from tailor.settings import load_settings
 
 runner = CliRunner()
 
@@ -116,3 +118,14 @@ def test_import_dataset_amazon_then_train(tmp_path, monkeypatch):
     result = tailor("train", "--no-evaluate")
     assert result.exit_code == 0, result.output
     assert "is current" in result.output and "recall" not in result.output
+
+
+def test_demo_trains_recommenders_and_purchase_prediction(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TAILOR_TRAIN__MODELS", '["popular", "itemknn"]')
+    result = tailor("demo", "--users", "150", "--items", "60", "--no-serve")
+    assert result.exit_code == 0, result.output
+    assert "propensity version" in result.output and "for user u0" in result.output
+    with Engine(load_settings()) as engine:
+        answer = engine.purchase_probability("u0")
+    assert 0.0 <= answer["probability"] <= 1.0

@@ -8,6 +8,7 @@ import pytest
 
 from tailor.engine.writes import ingest_events
 from tailor.errors import StoreError
+from tailor.ingest.datasets import import_dataset
 from tailor.ingest.files import import_file
 from tailor.ingest.write_log import MAX_MESSAGE_CHARS, MAX_REJECTIONS_LOGGED
 from tailor.settings import IngestSettings
@@ -61,6 +62,17 @@ def test_a_file_import_is_logged_under_the_file_name(tmp_path, store):
         ["events", "订单.jsonl", 1]
     ]
     assert store.recent_rejections(5)[["row", "field"]].values.tolist() == [[1, "kind"]]
+
+
+def test_a_dataset_import_is_logged_under_the_data_set_and_file(tmp_path, store):
+    path = tmp_path / "Tiny.txt"
+    path.write_text("u1 i1 i2 i1\nu2 i2\n", encoding="utf-8")
+    import_dataset(store, "amazon", path, SETTINGS)
+    assert store.write_log().empty  # a clean first import
+    import_dataset(store, "amazon", path, SETTINGS)  # the same events again: all duplicates
+    assert store.write_log()[["source", "origin", "accepted", "duplicates"]].values.tolist() == [
+        ["events", "amazon: Tiny.txt", 0, 4]
+    ]
 
 
 def test_a_failed_log_write_keeps_the_rows(store, monkeypatch, caplog):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
@@ -18,6 +19,7 @@ from tailor.cli.config_template import CONFIG_TEMPLATE
 from tailor.cli.keys import keys_app, print_access, print_new_key, replace_demo_key
 from tailor.cli import propensity as propensity_cli
 from tailor.cli.profile import profile as profile_command
+from tailor.cli.forecast import forecast as forecast_command
 from tailor.cli.push import push_app, report_push
 from tailor.cli.risk import risk_app
 from tailor.cli.report import report_app
@@ -61,6 +63,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(keys_app, name="keys")
 app.add_typer(report_app, name="report")
 app.command("profile")(profile_command)
+app.command("forecast")(forecast_command)
 app.add_typer(push_app, name="push")
 app.add_typer(risk_app, name="risk")
 report_app.command("push")(report_push)
@@ -77,6 +80,8 @@ class Subject(str, Enum):
     recommenders = "recommenders"
     propensity = "propensity"
 
+
+DEMO_DAYS = 60  # the days of history `tailor demo` generates, ending today
 
 WHAT = typer.Argument(help="recommenders (the default) or propensity (purchase prediction)")
 
@@ -386,14 +391,17 @@ def demo(
         bool, typer.Option("--serve/--no-serve", help="serve the API after evaluating")
     ] = True,
 ) -> None:
-    """Generate a synthetic shop into the configured store, train, print the metrics, then serve
+    """Generate a synthetic shop into the configured store, train the recommenders and purchase
+    prediction, print the metrics, then serve
     (with a new admin key named demo, printed once, in place of the last one, when service.auth
     is on)."""
     from tailor.ingest.synthetic import generate_shop
 
     with _engine(ctx) as engine:
         with console.status("generating the synthetic shop and storing it"):
-            shop = generate_shop(users, items, seed=seed)
+            # The shop's history ends today, so purchase predictions and lifecycle stages are current.
+            today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            shop = generate_shop(users, items, seed=seed, start=today - timedelta(days=DEMO_DAYS))
             engine.put_items(shop.items)
             engine.put_users(shop.users)
             result = engine.ingest_events(shop.events)
@@ -406,6 +414,7 @@ def demo(
             manifest = engine.train(progress)
         console.print(metrics_table(manifest.metrics, manifest.evaluation))
         print_skipped(manifest.skipped)
+        propensity_cli.train(engine)
         sample_user = str(shop.users["user_id"].iloc[0])
         console.print(recommendations_table(sample_user, engine.recommend(sample_user, 5)))
         console.print(f"model version {manifest.version}")

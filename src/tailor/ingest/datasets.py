@@ -285,6 +285,8 @@ def import_dataset(
         raise InvalidInputError(f"{name}: {path} not found")
     started = time.perf_counter()
     frames = DATASETS[name](path)
-    report = write_frames(store, frames, settings, chunk_rows=chunk_rows, progress=progress)
+    report = write_frames(
+        store, frames, settings, origin=f"{name}: {path.name}", chunk_rows=chunk_rows, progress=progress
+    )
     report.seconds = time.perf_counter() - started  # reading included
     return report

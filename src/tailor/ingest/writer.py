@@ -21,6 +21,7 @@ from tailor.ingest.validate import (
     validate_items,
     validate_users,
 )
+from tailor.ingest.write_log import log_write
 from tailor.settings import IngestSettings
 from tailor.store.base import Store
 
@@ -129,10 +130,12 @@ def write_frames(
     frames: dict[Table, pd.DataFrame],
     settings: IngestSettings,
     *,
+    origin: str,
     chunk_rows: int = 1_000_000,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Write whole frames in chunks (items and users before events); totals plus one part per table."""
+    """Write whole frames in chunks (items and users before events); totals plus one part per table.
+    Each table's rejected rows and dropped duplicates go to the write log under `origin`."""
     reports: list[ImportReport] = []
     done = 0
     for table in ("items", "users", "events"):
@@ -145,5 +148,14 @@ def write_frames(
             done += len(chunk)
             if progress is not None:
                 progress(done)
+        log_write(
+            store,
+            table,
+            origin,
+            accepted=report.rows_written,
+            duplicates=report.duplicates,
+            rejected=report.rows_rejected,
+            rejections=report.rejections,
+        )
         reports.append(report)
     return ImportReport.combine(reports)
