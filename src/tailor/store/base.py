@@ -78,6 +78,18 @@ class WriteRecord:
     rejections: list[LoggedRejection] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FaqEntry:
+    """One question and answer of the shop's FAQ (`lang`: zh or en; `topic` free text)."""
+
+    faq_id: str
+    question: str
+    answer: str
+    lang: str
+    topic: str | None = None
+    updated_at: int = 0  # ms since the epoch
+
+
 class Store(ABC):
     url: str
 
@@ -184,6 +196,16 @@ class Store(ABC):
     def recent_rejections(self, limit: int) -> pd.DataFrame:
         """The latest `limit` logged rejections, newest first: ts, source, origin, row, field,
         message."""
+
+    # ---- the shop's FAQ (see `tailor.assistant`) ----------------------------------------------
+
+    @abstractmethod
+    def upsert_faq(self, entries: Sequence[FaqEntry]) -> int:
+        """Insert or replace FAQ entries by `faq_id`. Returns the number of entries written."""
+
+    @abstractmethod
+    def faq(self) -> list[FaqEntry]:
+        """Every FAQ entry, by `faq_id`."""
 
     # ---- lifecycle ---------------------------------------------------------------------------
 

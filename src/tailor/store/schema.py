@@ -1,4 +1,4 @@
-"""The tables (events, items, users, and the service's api_keys, served lists, feedback and write log), declared once with SQLAlchemy Core for SQLite and PostgreSQL.
+"""The tables (events, items, users, and the service's api_keys, served lists, feedback, write log and FAQ), declared once with SQLAlchemy Core for SQLite and PostgreSQL.
 
 Ids use the "C" collation on PostgreSQL so both backends order them by code point, as Python does.
 `events.seq` grows with every insert: it keeps insertion order among events with the same `ts`.
@@ -140,6 +140,19 @@ rejections = Table(
     Column("field", Text),
     Column("message", Text, nullable=False),
     Index("ix_rejections_ts", "ts"),
+)
+
+# The shop's FAQ, for the customer-service assistant (see `tailor.assistant`): one row per entry,
+# replaced whole when an entry with the same id is imported again.
+faq = Table(
+    "faq",
+    metadata,
+    Column("faq_id", _ID, primary_key=True),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("lang", Text, nullable=False),
+    Column("topic", Text),
+    Column("updated_at", BigInteger, nullable=False),
 )
 
 # Column dtypes of the frames the store returns: text is pandas' "str" (missing is NaN), "json"

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from tailor.errors import InvalidInputError, StoreError
-from tailor.store.base import Feedback, ServedList, Store, StoredKey, WriteRecord
+from tailor.store.base import FaqEntry, Feedback, ServedList, Store, StoredKey, WriteRecord
 from tailor.store.frames import bind_columns, rows_to_frame
 from tailor.store.schema import (
     EVENT_DTYPES,
@@ -40,6 +40,7 @@ from tailor.store.schema import (
     USER_DTYPES,
     api_keys,
     events,
+    faq,
     feedback,
     items,
     metadata,
@@ -356,6 +357,19 @@ class SqlStore(Store):
             rows = conn.execute(stmt).all()
         return pd.DataFrame(rows, columns=list(_REJECTION_COLUMNS))
 
+    # ---- the FAQ -----------------------------------------------------------------------------
+
+    def upsert_faq(self, entries: Sequence[FaqEntry]) -> int:
+        latest = {entry.faq_id: entry for entry in entries}
+        names = list(_FAQ_FIELDS)
+        columns = [[getattr(entry, name) for entry in latest.values()] for name in names]
+        return self._upsert(faq, names, columns, "store FAQ entries")
+
+    def faq(self) -> list[FaqEntry]:
+        stmt = select(*[faq.c[name] for name in _FAQ_FIELDS]).order_by(faq.c.faq_id)
+        with self._reading("read the FAQ") as conn:
+            return [FaqEntry(**row._mapping) for row in conn.execute(stmt)]
+
     # ---- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -390,6 +404,7 @@ class DriverSql:
 
 
 _SERVED_FIELDS = tuple(ServedList.__dataclass_fields__)
+_FAQ_FIELDS = tuple(FaqEntry.__dataclass_fields__)
 _LOG_COLUMNS = ("request_id", "scenario", "experiment", "variant", "n_items", "ts")
 _WRITE_LOG_COLUMNS = ("ts", "source", "origin", "accepted", "rejected", "duplicates")
 _REJECTION_COLUMNS = ("ts", "source", "origin", "row", "field", "message")
