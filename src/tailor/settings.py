@@ -353,6 +353,7 @@ class RiskSettings(_Section):
     new_account_days: float = Field(1.0, ge=0, description="first purchase this soon after sign-up")
     single_item_share: float = Field(0.8, gt=0, le=1, description="purchases on one item")
     ring_partners: int = Field(3, ge=1, description="co-buyers of the same unbrowsed items")
+    max_coupons_per_week: int = Field(5, ge=1, description="this many coupons within 7 days is hoarding")
     isolation_weight: float = Field(0.4, ge=0, le=1, description="most the isolation forest adds")
     n_estimators: int = Field(200, ge=10)
     random_state: int = 0

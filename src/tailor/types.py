@@ -35,6 +35,7 @@ DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
     "cart": 6.0,
     "purchase": 10.0,
     "dislike": -5.0,
+    "coupon": 0.0,  # a coupon redeemed on `item_id`, its face value in `value` (read by risk control)
 }
 # Kinds that carry no item: everything else needs an `item_id`.
 ITEMLESS_KINDS: frozenset[str] = frozenset({"search"})

@@ -1,7 +1,6 @@
 """Behaviour features per user, from the user's events: what rules and the isolation forest read.
 
-The event log carries no coupon or discount field (`tailor.types.EVENT_COLUMNS`), so coupon abuse
-is not scored: there is nothing in the data to score it from.
+Coupons are read from `coupon` events: a coupon redeemed on `item_id`, its face value in `value`.
 """
 
 from __future__ import annotations
@@ -12,8 +11,10 @@ from scipy import sparse
 
 MS_PER_MINUTE = 60_000
 MS_PER_DAY = 86_400_000
+MINUTES_PER_DAY = 1_440
 BROWSE_KINDS = ("view", "click", "favorite", "cart")
 PURCHASE = "purchase"
+COUPON = "coupon"
 
 FEATURES: tuple[str, ...] = (
     "n_events",
@@ -26,6 +27,8 @@ FEATURES: tuple[str, ...] = (
     "top_item_purchase_share",
     "ring_partners",
     "new_account_co_buyers",
+    "coupon_week_peak",
+    "new_account_coupon_peers",
 )
 
 
@@ -56,7 +59,7 @@ def behaviour_features(
     out["purchases"] = purchases.groupby("user_id").size().reindex(out.index, fill_value=0)
     out["blind_purchase_share"] = _blind_share(frame, purchases).reindex(out.index, fill_value=0.0)
     out["purchase_burst"] = _burst(purchases, burst_minutes).reindex(out.index, fill_value=0)
-    out["account_age_days_at_first_purchase"] = _age_at_first_purchase(frame, purchases, users)
+    out["account_age_days_at_first_purchase"] = _age_at_first(frame, purchases, users)
     out["top_item_purchase_share"] = (
         (
             purchases.groupby(["user_id", "item_id"]).size().groupby(level=0).max()
@@ -67,7 +70,11 @@ def behaviour_features(
     )
     out["ring_partners"] = _ring_partners(frame, purchases, out.index)
     new_accounts = out.index[out["account_age_days_at_first_purchase"] < new_account_days]
-    out["new_account_co_buyers"] = _new_account_co_buyers(purchases, new_accounts, out.index)
+    out["new_account_co_buyers"] = _new_account_peers(purchases, new_accounts, out.index)
+    coupons = frame[frame["kind"] == COUPON]
+    out["coupon_week_peak"] = _burst(coupons, 7 * MINUTES_PER_DAY).reindex(out.index, fill_value=0)
+    new_redeemers = out.index[_age_at_first(frame, coupons, users) < new_account_days]
+    out["new_account_coupon_peers"] = _new_account_peers(coupons, new_redeemers, out.index)
     return out.astype(np.float64).loc[:, list(FEATURES)]
 
 
@@ -90,29 +97,28 @@ def _blind_share(frame: pd.DataFrame, purchases: pd.DataFrame) -> pd.Series:
     return blind.groupby(joined["user_id"]).mean()
 
 
-def _burst(purchases: pd.DataFrame, minutes: float) -> pd.Series:
-    """Most purchases a user made within any `minutes` window."""
+def _burst(acts: pd.DataFrame, minutes: float) -> pd.Series:
+    """Most of `acts` (purchases, say) a user made within any `minutes` window."""
     window = int(minutes * MS_PER_MINUTE)
     result = {}
-    for user_id, ts in purchases.groupby("user_id")["ts"]:
+    for user_id, ts in acts.groupby("user_id")["ts"]:
         values = np.sort(ts.to_numpy())
         ends = np.searchsorted(values, values + window, side="right")
         result[user_id] = int((ends - np.arange(len(values))).max())
     return pd.Series(result, dtype=np.float64)
 
 
-def _age_at_first_purchase(
-    frame: pd.DataFrame, purchases: pd.DataFrame, users: pd.DataFrame | None
-) -> pd.Series:
+def _age_at_first(frame: pd.DataFrame, acts: pd.DataFrame, users: pd.DataFrame | None) -> pd.Series:
+    """Days from each user's sign-up to their first of `acts` (purchases, say)."""
     index = pd.Index(sorted(frame["user_id"].unique()), name="user_id")
     created = frame.groupby("user_id")["ts"].min()
     if users is not None and len(users) and "created_at" in users:
         known = users.dropna(subset=["created_at"]).set_index("user_id")["created_at"]
         known = known[~known.index.duplicated()]
         created = pd.concat([known.reindex(index), created], axis=1).min(axis=1)
-    first_buy = purchases.groupby("user_id")["ts"].min().reindex(index)
-    age = (first_buy - created.reindex(index)) / MS_PER_DAY
-    # A user who never bought gets a long age, so the feature reads "not a fresh buyer".
+    first = acts.groupby("user_id")["ts"].min().reindex(index)
+    age = (first - created.reindex(index)) / MS_PER_DAY
+    # A user who never did it gets a long age, so the feature reads "not a fresh account".
     return age.clip(lower=0).fillna(365.0)
 
 
@@ -135,12 +141,11 @@ def _ring_partners(frame: pd.DataFrame, purchases: pd.DataFrame, index: pd.Index
     return pd.Series(np.diff(shared.indptr).astype(np.float64), index=index)
 
 
-def _new_account_co_buyers(
-    purchases: pd.DataFrame, new_accounts: pd.Index, index: pd.Index
-) -> pd.Series:
-    """For a new account, the most other new accounts that bought one of its items on the same
-    day (UTC): many fresh accounts buying one item at once is how fake orders look."""
-    fresh = purchases[purchases["user_id"].isin(new_accounts)]
+def _new_account_peers(acts: pd.DataFrame, new_accounts: pd.Index, index: pd.Index) -> pd.Series:
+    """For a new account, the most other new accounts that bought (or redeemed a coupon on) one of
+    its items on the same day (UTC): many fresh accounts on one item at once is how fake orders
+    and coupon farms look."""
+    fresh = acts[acts["user_id"].isin(new_accounts)]
     buyers = fresh.assign(day=fresh["ts"] // MS_PER_DAY)[["user_id", "item_id", "day"]]
     buyers = buyers.drop_duplicates()
     together = buyers.groupby(["item_id", "day"])["user_id"].transform("size") - 1

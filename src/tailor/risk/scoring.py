@@ -103,6 +103,21 @@ RULES: tuple[_Rule, ...] = (
         "a new account that bought an item on the same day as {new_account_co_buyers:.0f} "
         "other new accounts",
     ),
+    _Rule(
+        "coupon_farming",
+        0.5,
+        lambda f, s: f.new_account_coupon_peers >= s.ring_partners,
+        "新账号，与另外 {new_account_coupon_peers:.0f} 个新账号同一天在同一商品上使用优惠券，疑似批量薅羊毛",
+        "a new account that redeemed a coupon on an item on the same day as "
+        "{new_account_coupon_peers:.0f} other new accounts (a possible coupon farm)",
+    ),
+    _Rule(
+        "coupon_hoarding",
+        0.5,
+        lambda f, s: f.coupon_week_peak >= s.max_coupons_per_week,
+        "一周内使用 {coupon_week_peak:.0f} 张优惠券，远超正常用量",
+        "{coupon_week_peak:.0f} coupons redeemed within one week, far above normal use",
+    ),
 )
 
 ISOLATION_REASON = (
@@ -155,6 +170,8 @@ def _model_inputs(features: pd.DataFrame) -> np.ndarray:
         "account_age_days_at_first_purchase",
         "ring_partners",
         "new_account_co_buyers",
+        "coupon_week_peak",
+        "new_account_coupon_peers",
     ]
     frame[heavy] = np.log1p(frame[heavy])
     return frame.to_numpy(dtype=np.float64)
