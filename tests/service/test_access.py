@@ -33,6 +33,7 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("GET", "/v1/items/{item_id}/bought-together"): Role.read,
     ("GET", "/v1/users/{user_id}/continue-shopping"): Role.read,
     ("GET", "/v1/search"): Role.read,
+    ("POST", "/v1/assistant/ask"): Role.read,
     ("POST", "/v1/feedback"): Role.ingest,
     ("GET", "/metrics"): Role.metrics,
     ("GET", "/healthz"): OPEN,

@@ -150,7 +150,7 @@ class Assistant:
         if order is not None:
             citations.append(Citation("item", order.item_id, order.title, 1.0))
         facts = Facts(question, lang, intent, faq=entries, order=order)
-        return _Evidence(facts, max(best, 0.0), citations)
+        return _Evidence(facts, float(np.clip(best, 0.0, 1.0)), citations)
 
     def _item_evidence(
         self, question: str, vector: np.ndarray, intent: Intent, user_id: str | None, lang: str
@@ -182,7 +182,7 @@ class Assistant:
             for f, i in zip(facts_items, picked)
         ]
         facts = Facts(question, lang, intent, items=facts_items)
-        return _Evidence(facts, max(best, 0.0), citations)
+        return _Evidence(facts, float(np.clip(best, 0.0, 1.0)), citations)
 
     def _recommended(self, question: str, user_id: str | None, lang: str) -> _Evidence | None:
         """The engine's recommendations for the shopper (popular items without one); None

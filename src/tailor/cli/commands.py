@@ -198,6 +198,22 @@ def import_dataset(
     _print_import(report)
 
 
+@import_app.command("faq")
+def import_faq(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV or Markdown (.md)")
+    ],
+) -> None:
+    """Import the shop's FAQ for the assistant; bad entries are listed by line, good ones kept."""
+    from tailor.assistant import import_faq as load
+
+    with _engine(ctx) as engine:
+        result = load(engine.store, file)
+    console.print(result.summary())
+    print_rejections(result.rejections, first_row=1)
+
+
 def _parse_mapping(pairs: list[str]) -> dict[str, str]:
     mapping = {}
     for pair in pairs:

@@ -34,6 +34,7 @@ from tailor.service.routes import profiles as profile_routes
 from tailor.service.routes import propensity as propensity_routes
 from tailor.service.routes import push as push_routes
 from tailor.service.routes import risk as risk_routes
+from tailor.service.routes import assistant as assistant_routes
 from tailor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for module in (
         events, items, users, popular, health, metrics, profile_routes, propensity_routes, push_routes, scenarios, search, feedback,
         risk_routes,
+        assistant_routes,
     ):
         app.include_router(module.router(settings))
     install_console(app, settings)
