@@ -41,6 +41,9 @@ DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
 ITEMLESS_KINDS: frozenset[str] = frozenset({"search"})
 CATEGORY_SEPARATOR = "/"
 
+# An erased id's place in an id map: it keeps the index, and no id maps to it (ids are never empty).
+ERASED_ID = ""
+
 
 class IdMap:
     """A bijection between the shop's string ids and dense indices 0..n-1, in insertion order."""
@@ -54,7 +57,9 @@ class IdMap:
 
     def extend(self, ids: Iterable[str]) -> None:
         for id_ in ids:
-            if id_ not in self._index:
+            if id_ == ERASED_ID:  # keeps its index, so the ids after it keep theirs
+                self._ids.append(id_)
+            elif id_ not in self._index:
                 self._index[id_] = len(self._ids)
                 self._ids.append(id_)
 
@@ -87,6 +92,17 @@ class IdMap:
         if indices is None:
             return list(self._ids)
         return [self._ids[i] for i in indices if i >= 0]
+
+    def forget(self, ids: Iterable[str]) -> int:
+        """Erase ids (see `tailor.privacy`): each keeps its index as ERASED_ID, so every other id
+        keeps its own, but is no longer found. Returns how many were known."""
+        forgotten = 0
+        for id_ in ids:
+            idx = self._index.pop(id_, None)
+            if idx is not None:
+                self._ids[idx] = ERASED_ID
+                forgotten += 1
+        return forgotten
 
     def to_list(self) -> list[str]:
         return list(self._ids)

@@ -35,6 +35,8 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("GET", "/v1/search"): Role.read,
     ("POST", "/v1/assistant/ask"): Role.read,
     ("POST", "/v1/feedback"): Role.ingest,
+    ("POST", "/v1/purge"): Role.admin,
+    ("GET", "/v1/audit-log"): Role.admin,
     ("GET", "/metrics"): Role.metrics,
     ("GET", "/healthz"): OPEN,
     ("GET", "/openapi.json"): OPEN,

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from tailor.cli.config_template import CONFIG_TEMPLATE
 from tailor.cli.keys import keys_app, print_access, print_new_key, replace_demo_key
+from tailor.cli import privacy as privacy_cli
 from tailor.cli import propensity as propensity_cli
 from tailor.cli.profile import profile as profile_command
 from tailor.cli.forecast import forecast as forecast_command
@@ -67,6 +68,7 @@ app.command("forecast")(forecast_command)
 app.add_typer(push_app, name="push")
 app.add_typer(risk_app, name="risk")
 report_app.command("push")(report_push)
+privacy_cli.install(app)
 
 
 class FileFormat(str, Enum):

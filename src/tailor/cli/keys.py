@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from tailor.cli.output import console
+from tailor.privacy.audit import CLI_ACTOR, audited
 from tailor.service.auth import create_key, revoke_key
 from tailor.settings import Role, Settings, load_settings
 from tailor.store import Store, StoredKey, open_store
@@ -30,7 +31,7 @@ def create(
     name: Annotated[str, typer.Option(help="who or what uses it, for `tailor keys list`")] = "",
 ) -> None:
     """Create a key and print it once: Tailor stores only a salted hash of it."""
-    with _store(ctx) as store:
+    with _store(ctx) as store, audited(store, CLI_ACTOR, "create_key", f"{role.value} {name}"):
         raw, stored = create_key(store, role, name)
     print_new_key(raw, stored)
 
@@ -77,7 +78,7 @@ def revoke(
     key_id: Annotated[str, typer.Argument(help="the id `tailor keys list` shows")],
 ) -> None:
     """Revoke a key; a running server refuses it once its key cache expires."""
-    with _store(ctx) as store:
+    with _store(ctx) as store, audited(store, CLI_ACTOR, "revoke_key", key_id):
         stored = revoke_key(store, key_id)
     seconds = load_settings(ctx.find_root().obj).service.key_cache_seconds
     console.print(

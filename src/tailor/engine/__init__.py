@@ -55,10 +55,13 @@ NOT_TRAINED = "no model has been trained yet: run `tailor train` (or `tailor dem
 class Engine:
     """Writes, training, model versions and answers over one store and one artifacts directory.
 
-    Pass `store` to share an open store; it is then left open by `close()`.
+    Pass `store` to share an open store, and `cache` to share a cache with other engines in
+    this process; what is passed is left open by `close()`.
     """
 
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    def __init__(
+        self, settings: Settings, store: Store | None = None, cache: SharedCache | None = None
+    ) -> None:
         self.settings = settings
         self._owns_store = store is None
         self.store = store if store is not None else open_store(settings.store_url)
@@ -68,7 +71,8 @@ class Engine:
         self.scenarios = Scenarios(self)  # request ids, A/B variants, the served-list log
         self._profiles: ProfileBook | None = None
         self._propensity: PropensityService | None = None
-        self.cache: SharedCache = open_cache(settings.cache)  # connects on first use
+        self._owns_cache = cache is None
+        self.cache = cache if cache is not None else open_cache(settings.cache)  # connects on use
         self.replica_id = uuid.uuid4().hex  # names this engine's changes in the shared cache
         self._changes_seen = 0  # the shared cache's catalogue changes applied up to here
         self._followed_at = float("-inf")
@@ -229,7 +233,8 @@ class Engine:
 
     def close(self) -> None:
         self.scenarios.close()
-        self.cache.close()
+        if self._owns_cache:
+            self.cache.close()
         if self._owns_store:
             self.store.close()
 
@@ -282,9 +287,11 @@ class Engine:
         """A loaded version whose item availability follows the store's catalogue as of now, so
         items hidden or deleted while the version was being trained stay unserved."""
         serving = Serving(load_artifact(self.settings.artifacts_dir, version))
-        seen = self.cache.latest_change()  # before the read: later changes are followed after
+        try:  # before the read: the changes after it are followed later
+            self._changes_seen = self.cache.latest_change()
+        except CacheError as exc:  # followed from the old place once the cache answers
+            log.error("serving without the shared cache: %s", exc.message)
         serving.sync_catalogue(self.store.items())
-        self._changes_seen = seen
         return serving
 
     def _require_serving(self) -> Serving:

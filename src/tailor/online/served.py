@@ -47,6 +47,18 @@ class ServedLog:
                 )
                 self._thread.start()
 
+    def forget_user(self, user_id: str) -> int:
+        """Drop the user's lists not yet stored (see `tailor.privacy`); returns how many."""
+        with self._lock:
+            theirs = [r for r, served in self._pending.items() if served.user_id == user_id]
+            for request_id in theirs:
+                del self._pending[request_id]
+        return len(theirs)
+
+    def holds_user(self, user_id: str) -> bool:
+        with self._lock:
+            return any(served.user_id == user_id for served in self._pending.values())
+
     def find(self, request_ids: Sequence[str]) -> dict[str, ServedList]:
         """The lists answered under these request ids, pending or stored."""
         with self._lock:

@@ -112,6 +112,15 @@ class ProfileBook:
         with self._lock:
             return self._entry(user_id).state
 
+    def forget_user(self, user_id: str) -> int:
+        """Drop the user's cached state (see `tailor.privacy`); returns how many were dropped."""
+        with self._lock:
+            return int(self._entries.pop(user_id, None) is not None)
+
+    def holds_user(self, user_id: str) -> bool:
+        with self._lock:
+            return user_id in self._entries
+
     def _entry(self, user_id: str) -> _Entry:
         entry = self._entries.get(user_id)
         now = self._clock()

@@ -39,6 +39,18 @@ class RiskBook:
             self._counts = counts
             self._computed_at = time.monotonic()
 
+    def forget_user(self, user_id: str) -> int:
+        """Drop the user's score and score again at the next look (see `tailor.privacy`)."""
+        with self._lock:
+            dropped = self._scores.pop(user_id, None)
+            self._ranked = [s for s in self._ranked if s.user_id != user_id]
+            self._computed_at = self._counts = None
+        return int(dropped is not None)
+
+    def holds_user(self, user_id: str) -> bool:
+        with self._lock:
+            return user_id in self._scores
+
     def users(
         self, store: Store, min_score: float | None = None, limit: int = 100
     ) -> list[RiskScore]:

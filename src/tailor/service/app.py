@@ -23,6 +23,8 @@ from tailor import __version__
 from tailor.console import install as install_console
 from tailor.engine import Engine
 from tailor.errors import ArtifactError
+from tailor.privacy.boundary import PseudonymizeUserIds
+from tailor.privacy.pseudonyms import Pseudonymizer
 from tailor.service.auth import AccessError, Gate, access_error
 from tailor.service.errors import install_error_handlers
 from tailor.service.limits import BodyLimit
@@ -31,6 +33,7 @@ from tailor.service.metrics import Metrics, ObserveRequests
 from tailor.service.routes import events, health, items, metrics, popular, users
 from tailor.service.routes import feedback, scenarios, search
 from tailor.service.routes import profiles as profile_routes
+from tailor.service.routes import privacy as privacy_routes
 from tailor.service.routes import propensity as propensity_routes
 from tailor.service.routes import push as push_routes
 from tailor.service.routes import risk as risk_routes
@@ -79,6 +82,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         assistant_routes,
     ):
         app.include_router(module.router(settings))
+    app.include_router(privacy_routes.router(settings))
     install_console(app, settings)
     _add_middleware(app, settings)
     return app
@@ -98,6 +102,9 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     service = settings.service
     app.state.gate = Gate(service)
     app.state.metrics = Metrics(app)
+    pseudonyms = Pseudonymizer.of(settings.privacy)
+    if pseudonyms is not None:  # inside the body limit: it reads bodies already bounded
+        app.add_middleware(PseudonymizeUserIds, pseudonyms=pseudonyms)
     app.add_middleware(BodyLimit, max_bytes=service.max_body_bytes)
     app.add_middleware(ObserveRequests, metrics=app.state.metrics, log=RequestLog())
     if service.cors_origins:  # added last, so it is outermost: errors carry its headers too

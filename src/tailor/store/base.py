@@ -90,6 +90,17 @@ class FaqEntry:
     updated_at: int = 0  # ms since the epoch
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One admin action, for the audit log (see `tailor.privacy.audit`)."""
+
+    ts: int  # ms since the epoch
+    actor: str  # the acting API key's id, or "cli"
+    action: str  # e.g. "erase_user", "purge", "create_key", "revoke_key", "restore"
+    target: str | None  # a hash of the user id acted on, a key id, a cutoff; never a raw user id
+    outcome: str  # "ok", or the error that stopped it
+
+
 class Store(ABC):
     url: str
 
@@ -206,6 +217,32 @@ class Store(ABC):
     @abstractmethod
     def faq(self) -> list[FaqEntry]:
         """Every FAQ entry, by `faq_id`."""
+
+    # ---- privacy (see `tailor.privacy`) -------------------------------------------------------
+
+    @abstractmethod
+    def erase_user(self, user_id: str) -> dict[str, int]:
+        """Delete, in one transaction, every row of `user_id`: rows of any table with a `user_id`
+        column, the feedback on lists served to them, and the write-log and rejection rows whose
+        text names them. Returns the rows deleted per table (tables with none left out)."""
+
+    @abstractmethod
+    def purge_before(self, ts: int) -> dict[str, int]:
+        """Delete, in one transaction, events with `ts` before `ts` (ms) and what depends on them:
+        lists served before then and their feedback, write-log and rejection rows logged before
+        then, and users created before then who have no event left. Rows deleted per table."""
+
+    @abstractmethod
+    def rows_naming(self, needles: Sequence[str]) -> dict[str, int]:
+        """Per table of the live database (found by introspection, not from the declared schema),
+        how many rows hold any needle in any text or JSON column (0 for a table with none)."""
+
+    @abstractmethod
+    def add_audit_entry(self, entry: AuditEntry) -> None: ...
+
+    @abstractmethod
+    def audit_entries(self, *, since: int | None = None, limit: int = 100) -> list[AuditEntry]:
+        """Logged admin actions with `ts >= since`, newest first, at most `limit`."""
 
     # ---- lifecycle ---------------------------------------------------------------------------
 

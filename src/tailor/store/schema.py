@@ -155,6 +155,20 @@ faq = Table(
     Column("updated_at", BigInteger, nullable=False),
 )
 
+# One row per admin action (erasure, purge, key management, backup, restore): who acted (an API
+# key's id, or "cli"), what, on what (a hash of a user id, never the id itself), and the outcome.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("ts", BigInteger, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("target", Text),
+    Column("outcome", Text, nullable=False),
+    Index("ix_audit_log_ts", "ts"),
+)
+
 # Column dtypes of the frames the store returns: text is pandas' "str" (missing is NaN), "json"
 # columns hold lists and dicts (or None), "Int64" is pandas' nullable integer.
 EVENT_DTYPES: dict[str, str] = {

@@ -32,13 +32,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from tailor.errors import InvalidInputError, StoreError
-from tailor.store.base import FaqEntry, Feedback, ServedList, Store, StoredKey, WriteRecord
+from tailor.store.base import AuditEntry, FaqEntry, Feedback, ServedList, Store, StoredKey, WriteRecord
+from tailor.store.erasure import count_rows_naming, erase_user_rows, purge_rows
 from tailor.store.frames import bind_columns, rows_to_frame
 from tailor.store.schema import (
     EVENT_DTYPES,
     ITEM_DTYPES,
     USER_DTYPES,
     api_keys,
+    audit_log,
     events,
     faq,
     feedback,
@@ -370,6 +372,32 @@ class SqlStore(Store):
         with self._reading("read the FAQ") as conn:
             return [FaqEntry(**row._mapping) for row in conn.execute(stmt)]
 
+    # ---- privacy -----------------------------------------------------------------------------
+
+    def erase_user(self, user_id: str) -> dict[str, int]:
+        with self._guard("erase a user"), self._writing() as conn:
+            return erase_user_rows(conn, user_id)
+
+    def purge_before(self, ts: int) -> dict[str, int]:
+        with self._guard("purge old rows"), self._writing() as conn:
+            return purge_rows(conn, int(ts))
+
+    def rows_naming(self, needles: Sequence[str]) -> dict[str, int]:
+        with self._reading("search every table") as conn:
+            return count_rows_naming(conn, needles)
+
+    def add_audit_entry(self, entry: AuditEntry) -> None:
+        with self._guard("log an admin action"), self._writing() as conn:
+            conn.execute(audit_log.insert().values(**asdict(entry)))
+
+    def audit_entries(self, *, since: int | None = None, limit: int = 100) -> list[AuditEntry]:
+        stmt = select(*[audit_log.c[name] for name in _AUDIT_FIELDS])
+        if since is not None:
+            stmt = stmt.where(audit_log.c.ts >= int(since))
+        stmt = stmt.order_by(audit_log.c.seq.desc()).limit(int(limit))
+        with self._reading("read the audit log") as conn:
+            return [AuditEntry(**row._mapping) for row in conn.execute(stmt)]
+
     # ---- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -405,6 +433,7 @@ class DriverSql:
 
 _SERVED_FIELDS = tuple(ServedList.__dataclass_fields__)
 _FAQ_FIELDS = tuple(FaqEntry.__dataclass_fields__)
+_AUDIT_FIELDS = tuple(AuditEntry.__dataclass_fields__)
 _LOG_COLUMNS = ("request_id", "scenario", "experiment", "variant", "n_items", "ts")
 _WRITE_LOG_COLUMNS = ("ts", "source", "origin", "accepted", "rejected", "duplicates")
 _REJECTION_COLUMNS = ("ts", "source", "origin", "row", "field", "message")

@@ -10,7 +10,6 @@ from tailor.service.body import parse_rows, refuse_invalid_single_row
 from tailor.service.routes import EngineDep, json_response, split_ids
 from tailor.service.row_schemas import rows_body, user_row
 from tailor.service.schemas import (
-    DeletedOut,
     ErrorOut,
     RecommendationsOut,
     RulesQuery,
@@ -38,15 +37,6 @@ def router(settings: Settings) -> APIRouter:
         result = await run_in_threadpool(engine.put_users, rows)
         refuse_invalid_single_row(result, rows)
         return json_response(result)
-
-    @api.delete(
-        "/{user_id}",
-        response_model=DeletedOut,
-        summary="Delete a user and all their events",
-        dependencies=[requires(Role.admin)],
-    )
-    def delete_user(user_id: UserId, engine: EngineDep) -> DeletedOut:
-        return DeletedOut(deleted=engine.delete_users([user_id]))
 
     @api.get(
         "/{user_id}/recommendations",

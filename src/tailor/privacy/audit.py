@@ -1,0 +1,41 @@
+"""The audit log of admin actions: erasures, purges, key management, restores.
+
+Each entry names who acted (the API key's id, or "cli"), the action, its target (a user is named
+only by `audit_target`, never by id) and the outcome: "ok", or the error that stopped it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tailor.errors import TailorError
+from tailor.store.base import AuditEntry, Store
+
+CLI_ACTOR = "cli"
+OK = "ok"
+
+
+def record(store: Store, actor: str, action: str, target: str | None, outcome: str = OK) -> None:
+    store.add_audit_entry(
+        AuditEntry(
+            ts=time.time_ns() // 1_000_000,
+            actor=actor,
+            action=action,
+            target=target,
+            outcome=outcome,
+        )
+    )
+
+
+@contextmanager
+def audited(store: Store, actor: str, action: str, target: str | None) -> Iterator[None]:
+    """Log `action` once the block ends: "ok", or "failed: <error>" (the error still raises)."""
+    try:
+        yield
+    except Exception as exc:
+        message = exc.message if isinstance(exc, TailorError) else type(exc).__name__
+        record(store, actor, action, target, f"failed: {message}"[:300])
+        raise
+    record(store, actor, action, target)
