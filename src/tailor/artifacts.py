@@ -9,15 +9,18 @@ An artifact is a directory `<artifacts_dir>/<version>/`:
     models/<name>/       one fitted Recommender each (`Recommender.save`)
     ranker/              the two-stage pipeline's ranker, when trained (`TwoStage.save`)
 
-It is written to a hidden temporary directory and renamed into place, then the `CURRENT` file is
-switched with `os.replace`, so a reader sees the old version or the new one, never half of either.
-The manifest lists every file with its size: a torn or edited artifact is refused on load.
+It is written to a hidden temporary directory; every file is fsynced, then the manifest, written
+last, lists each file's size and SHA-256. The directory is renamed into place and the `CURRENT`
+file switched with `os.replace`, so a reader sees the old version or the new one, never half of
+either, and a training job killed midway leaves only a temporary directory that no reader looks at.
+Loading checks every size and checksum: a torn, truncated or edited artifact is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -49,6 +52,8 @@ TEMP_PREFIX = ".tmp-"
 DEFAULT_KEEP = 3
 STALE_TEMP_SECONDS = 3600  # an unfinished write this old belongs to a crashed process
 
+log = logging.getLogger(__name__)
+
 
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -73,6 +78,7 @@ class Manifest(BaseModel):
     peak_rss_mb: float | None = None  # the training process's peak resident memory, when recorded
     settings: dict[str, Any]
     files: dict[str, int]
+    checksums: dict[str, str] = {}  # file -> SHA-256 hex; empty in artifacts written before them
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,9 +186,12 @@ def write_artifact(
             peak_rss_mb=peak_rss_mb,
             settings=settings,
             files=_file_sizes(temp),
+            checksums=_sync_and_hash(temp),
         )
         _write_json(temp / MANIFEST_FILE, manifest.model_dump(mode="json"), fsync=True)
+        _fsync_dir(temp)
         os.rename(temp, root / version)
+        _fsync_dir(root)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
@@ -240,8 +249,9 @@ def prune(root: str | Path, keep: int) -> list[str]:
     return doomed
 
 
-def read_manifest(path: str | Path) -> Manifest:
-    """The manifest of the artifact at `path`, after checking every listed file is there, whole."""
+def read_manifest(path: str | Path, *, verify_checksums: bool = False) -> Manifest:
+    """The manifest of the artifact at `path`, after checking every listed file is there with its
+    size, and, with `verify_checksums`, its SHA-256 (this reads every file)."""
     path = Path(path)
     try:
         manifest = Manifest.model_validate_json((path / MANIFEST_FILE).read_bytes())
@@ -259,17 +269,44 @@ def read_manifest(path: str | Path) -> Manifest:
         file = path / name
         if not file.is_file() or file.stat().st_size != size:
             raise ArtifactError(f"{path} is torn: {name} is missing or has the wrong size")
+    if verify_checksums:
+        for name, digest in manifest.checksums.items():
+            if _sha256(path / name) != digest:
+                raise ArtifactError(f"{path} is corrupt: {name} does not match its checksum")
     return manifest
 
 
 def load_artifact(root: str | Path, version: str | None = None) -> Artifact:
-    """Load `version` (the current one when None); ArtifactError if there is none or it is damaged."""
+    """Load `version`; ArtifactError if it is missing or damaged (torn, truncated, edited).
+
+    With None, the current version, or, when that one is damaged, the newest complete one (the
+    damaged one is logged and skipped); ArtifactError if no version loads."""
     root = Path(root)
-    version = version or current_version(root)
-    if version is None:
+    if version is not None:
+        return _load_version(root, version)
+    current = current_version(root)
+    if current is None:
         raise ArtifactError(f"no trained model in {root}: run `tailor train` first")
+    try:
+        return _load_version(root, current)
+    except ArtifactError as damaged:
+        for older in reversed(list_versions(root)):
+            if older == current:
+                continue
+            try:
+                artifact = _load_version(root, older)
+            except ArtifactError as exc:
+                log.error("skipped artifact version %s: %s", older, exc.message)
+                continue
+            log.error("current artifact version %s is unusable (%s); serving %s",
+                      current, damaged.message, older)  # fmt: skip
+            return artifact
+        raise
+
+
+def _load_version(root: Path, version: str) -> Artifact:
     path = root / version
-    manifest = read_manifest(path)
+    manifest = read_manifest(path, verify_checksums=True)
     try:
         models = {
             name: model_class(name).load(path / MODELS_DIR / name) for name in manifest.models
@@ -299,6 +336,24 @@ def _new_version(fingerprint: str, models: list[str], settings: dict[str, Any]) 
         ).encode()
     ).hexdigest()[:8]
     return f"{stamp}-{digest}"
+
+
+def _sync_and_hash(path: Path) -> dict[str, str]:
+    """Flush every file under `path` to disk (and their folders), and return their SHA-256."""
+    checksums = {}
+    for file in sorted(path.rglob("*")):
+        if file.is_file():
+            with open(file, "rb") as handle:
+                os.fsync(handle.fileno())
+            checksums[file.relative_to(path).as_posix()] = _sha256(file)
+        else:
+            _fsync_dir(file)
+    return checksums
+
+
+def _sha256(file: Path) -> str:
+    with open(file, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _file_sizes(path: Path) -> dict[str, int]:
