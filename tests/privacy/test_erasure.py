@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import ERASED_USER
+from privacy_setup import ERASED_USER
 
 from tailor.artifacts import USERS_FILE, current_version, list_versions, load_artifact
 from tailor.engine import Engine

@@ -3,7 +3,8 @@
 A batch is checked whole before anything is stored: every row must name a request id the service
 answered (else `UnknownRequestError`, 404) and a known kind; a click or conversion names the item,
 and any named item must be in that list (else `InvalidInputError`, 422). An impression without an
-item means the whole list was shown.
+item means the whole list was shown. Attribution (scenario, user, A/B variant, model version) comes
+from the served list alone: a row setting any field but FIELDS is refused, naming it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tailor.store.base import Feedback, ServedList
 
 IMPRESSION, CLICK, CONVERSION = "impression", "click", "conversion"
 FEEDBACK_KINDS = (IMPRESSION, CLICK, CONVERSION)
+FIELDS = ("request_id", "kind", "item_id", "ts", "value")
 
 
 class UnknownRequestError(NotFoundError):
@@ -44,6 +46,9 @@ def record_feedback(log: ServedLog, rows: Sequence[Mapping[str, Any]]) -> int:
 def _check(
     row: Mapping[str, Any], position: int, served: ServedList | None, now: int
 ) -> Feedback:
+    unknown = sorted(name for name, value in row.items() if name not in FIELDS and value is not None)
+    if unknown:
+        raise _invalid(position, unknown[0], f"is not a feedback field (fields: {', '.join(FIELDS)})")
     request_id = _text(row, "request_id", position)
     if served is None:
         raise UnknownRequestError(request_id, position)

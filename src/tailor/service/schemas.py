@@ -174,6 +174,8 @@ class RecommendationsOut(BaseModel):
 
 
 class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # attribution comes from the served list alone
+
     request_id: str = Field(min_length=1, description="from the response that showed the items")
     kind: Literal["impression", "click", "conversion"]
     item_id: str | None = Field(
