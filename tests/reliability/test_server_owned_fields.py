@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-EVENT = {"event_id": "e-owned", "user_id": "u-1", "item_id": "i-1", "kind": "view", "ts": 1_700_000_000_000}
+EVENT = {
+    "event_id": "e-owned",
+    "user_id": "u-1",
+    "item_id": "i-1",
+    "kind": "view",
+    "ts": 1_700_000_000_000,
+}
 
 
 @pytest.mark.parametrize("field, value", [("seq", 1), ("received_at", 1_700_000_000_000)])
@@ -29,7 +35,11 @@ def served_list(client) -> dict:
 )  # fmt: skip
 def test_feedback_attribution_comes_from_the_served_list_only(client, field, value):
     served = served_list(client)
-    row = {"request_id": served["request_id"], "kind": "click", "item_id": served["items"][0]["item_id"]}
+    row = {
+        "request_id": served["request_id"],
+        "kind": "click",
+        "item_id": served["items"][0]["item_id"],
+    }
     answer = client.post("/v1/feedback", json={**row, field: value})
     assert answer.status_code == 422 and answer.json()["field"] == field, answer.text
     assert client.post("/v1/feedback", json=row).status_code == 200

@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from tailor.ingest.synthetic import generate_shop
-from tailor.risk.attacks import BOT, COUPON_ABUSE, FAKE_ORDER, inject_attacks
-from tailor.risk.features import COUPON, behaviour_features
-from tailor.risk.features import COUPON, behaviour_features
+from tailor.risk.attacks import BOT, FAKE_ORDER, inject_attacks
+from tailor.risk.features import behaviour_features
 from tailor.risk.scoring import score_users
 from tailor.settings import RiskSettings
 

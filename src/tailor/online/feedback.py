@@ -43,12 +43,14 @@ def record_feedback(log: ServedLog, rows: Sequence[Mapping[str, Any]]) -> int:
     return log.store.add_feedback(checked)
 
 
-def _check(
-    row: Mapping[str, Any], position: int, served: ServedList | None, now: int
-) -> Feedback:
-    unknown = sorted(name for name, value in row.items() if name not in FIELDS and value is not None)
+def _check(row: Mapping[str, Any], position: int, served: ServedList | None, now: int) -> Feedback:
+    unknown = sorted(
+        name for name, value in row.items() if name not in FIELDS and value is not None
+    )
     if unknown:
-        raise _invalid(position, unknown[0], f"is not a feedback field (fields: {', '.join(FIELDS)})")
+        raise _invalid(
+            position, unknown[0], f"is not a feedback field (fields: {', '.join(FIELDS)})"
+        )
     request_id = _text(row, "request_id", position)
     if served is None:
         raise UnknownRequestError(request_id, position)
