@@ -1,6 +1,6 @@
 """Console page loads on the demo shop: server time per page, and the full load in Chromium.
 
-The shop is what `tailor demo` builds (3,000 users, 1,000 items, 60 days, seed 0) with the default
+The shop is what `tailor demo` builds (3,000 users, 1,000 items, the 60 days to today, seed 0) with the default
 settings, stored in a fresh SQLite file (or `--store-url`) and trained. A real uvicorn serves the
 app on 127.0.0.1. Each page is requested once to warm up (the first profile loads the text
 encoder), then `--repeats` times over HTTP: `server_p50_ms`/`server_max_ms` are request to last
@@ -25,7 +25,8 @@ import httpx
 from tailor.console.browser import CHROMIUM, launch_chromium, running_server
 from tailor.engine import Engine
 from tailor.evaluation.report import machine, print_report, write_json
-from tailor.ingest.synthetic import generate_shop
+from tailor.ingest.demo import demo_shop
+from tailor.propensity.service import train_propensity
 from tailor.service.auth import create_key
 from tailor.settings import Role, load_settings
 
@@ -51,13 +52,14 @@ def build_shop(folder: Path, store_url: str | None, users: int, items: int) -> t
         store_url=store_url or f"sqlite:///{folder}/tailor.db",
         artifacts_dir=folder / "artifacts",
     )
-    shop = generate_shop(users, items, seed=0)
+    shop = demo_shop(users, items, seed=0)
     start = time.perf_counter()
     with Engine(settings) as engine:
         engine.put_items(shop.items)
         engine.put_users(shop.users)
         engine.ingest_events(shop.events)
         engine.train()
+        train_propensity(engine.store, engine.settings)
         key = create_key(engine.store, Role.admin, "console-bench")[0]
     print(
         f"shop stored and trained in {time.perf_counter() - start:.1f} s: {len(shop.events):,} events"
@@ -123,7 +125,8 @@ def main() -> None:
     ]
     protocol = {
         "name": "console page load",
-        "shop": f"generate_shop({args.users}, {args.items}, seed=0), default settings",
+        "shop": f"demo_shop({args.users}, {args.items}, seed=0) (60 days to today), default "
+        "settings, recommenders and purchase prediction trained",
         "store": args.store_url or "sqlite (fresh file)",
         "repeats": args.repeats,
         "goal_ms": 1000,

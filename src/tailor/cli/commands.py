@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
@@ -82,8 +81,6 @@ class Subject(str, Enum):
     recommenders = "recommenders"
     propensity = "propensity"
 
-
-DEMO_DAYS = 60  # the days of history `tailor demo` generates, ending today
 
 WHAT = typer.Argument(help="recommenders (the default) or propensity (purchase prediction)")
 
@@ -413,13 +410,11 @@ def demo(
     prediction, print the metrics, then serve
     (with a new admin key named demo, printed once, in place of the last one, when service.auth
     is on)."""
-    from tailor.ingest.synthetic import generate_shop
+    from tailor.ingest.demo import demo_shop
 
     with _engine(ctx) as engine:
         with console.status("generating the synthetic shop and storing it"):
-            # The shop's history ends today, so purchase predictions and lifecycle stages are current.
-            today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-            shop = generate_shop(users, items, seed=seed, start=today - timedelta(days=DEMO_DAYS))
+            shop = demo_shop(users, items, seed)
             engine.put_items(shop.items)
             engine.put_users(shop.users)
             result = engine.ingest_events(shop.events)
