@@ -1,7 +1,8 @@
 """Console page loads on the demo shop: server time per page, and the full load in Chromium.
 
-The shop is what `tailor demo` builds (3,000 users, 1,000 items, the 60 days to today, seed 0) with the default
-settings, stored in a fresh SQLite file (or `--store-url`) and trained. A real uvicorn serves the
+The shop is what `tailor demo` builds (3,000 users, 1,000 items, the 60 days to today, seed 0)
+with the default settings, stored in a fresh SQLite file (or `--store-url`), trained (recommenders
+and purchase prediction). A real uvicorn serves the
 app on 127.0.0.1. Each page is requested once to warm up (the first profile loads the text
 encoder), then `--repeats` times over HTTP: `server_p50_ms`/`server_max_ms` are request to last
 byte. With Chromium installed, each page is then opened in a browser and `browser_load_ms` is the
