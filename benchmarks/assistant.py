@@ -33,8 +33,15 @@ from tailor.settings import load_settings
 QUESTIONS = Path(__file__).parent / "data" / "assistant_eval.tsv"
 SHOP = {"n_users": 300, "n_items": 120, "days": 30, "seed": 7}
 COLUMNS = [
-    "questions", "lang", "intent_accuracy", "hit_at_1", "hit_at_3", "handoff_precision",
-    "handoff_recall", "p50_ms", "p99_ms",
+    "questions",
+    "lang",
+    "intent_accuracy",
+    "hit_at_1",
+    "hit_at_3",
+    "handoff_precision",
+    "handoff_recall",
+    "p50_ms",
+    "p99_ms",
 ]
 
 

@@ -8,22 +8,11 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from assistant_setup import shop_settings
 
 from tailor.assistant import Assistant, import_faq
 from tailor.engine import Engine
 from tailor.ingest.synthetic import SyntheticShop, generate_shop
-from tailor.settings import Settings, load_settings
-
-
-def shop_settings(folder: Path, **overrides: object) -> Settings:
-    return load_settings(
-        None,
-        store_url=f"sqlite:///{folder}/shop.db",
-        artifacts_dir=str(folder / "artifacts"),
-        train={"models": ["popular"]},
-        service={"auth": False},
-        **overrides,
-    )
 
 
 @pytest.fixture(scope="session")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from assistant_setup import shop_settings
 
 from tailor.assistant import Assistant, Composer, Facts, Intent
 from tailor.assistant.catalogue import price_cap
 from tailor.assistant.lang import detect_lang
 from tailor.engine import Engine
 from tailor.errors import InvalidInputError
-
-from conftest import shop_settings
 
 
 def visible_item(shop, n: int = 0) -> dict:
@@ -70,7 +71,9 @@ def test_an_unrelated_question_hands_off(assistant):
     assert answer.handoff
 
 
-def test_a_known_shopper_asking_for_recommendations_gets_the_engines_items(assistant, assistant_shop):
+def test_a_known_shopper_asking_for_recommendations_gets_the_engines_items(
+    assistant, assistant_shop
+):
     engine, shop = assistant_shop
     user = str(shop.users["user_id"].iloc[0])
     answer = assistant.ask("给我推荐点东西吧", user_id=user)
@@ -118,7 +121,11 @@ def test_a_composer_receives_only_the_retrieved_facts(assistant_shop):
 
 @pytest.mark.parametrize(
     ("text", "lang"),
-    [("退货运费谁出", "zh"), ("这个 phone case 多少钱", "zh"), ("Is the 星河 case in stock?", "en")],
+    [
+        ("退货运费谁出", "zh"),
+        ("这个 phone case 多少钱", "zh"),
+        ("Is the 星河 case in stock?", "en"),
+    ],
 )
 def test_language_detection(text, lang):
     assert detect_lang(text) == lang
@@ -126,8 +133,31 @@ def test_language_detection(text, lang):
 
 @pytest.mark.parametrize(
     ("text", "cap"),
-    [("chocolate under 50 yuan", 50.0), ("100元以下的坚果", 100.0), ("不超过80的充电器", 80.0),
-     ("any tea?", None)],
+    [
+        ("chocolate under 50 yuan", 50.0),
+        ("100元以下的坚果", 100.0),
+        ("不超过80的充电器", 80.0),
+        ("any tea?", None),
+    ],
 )
 def test_price_caps_are_read_from_the_question(text, cap):
     assert price_cap(text) == cap
+
+
+def test_a_new_item_is_found_once_the_catalogue_index_refreshes(assistant_shop, tmp_path):
+    engine, _ = assistant_shop
+    eager = shop_settings(tmp_path, assistant={"refresh_seconds": 0})
+    with Engine(eager, store=engine.store) as fresh_engine:
+        fresh = Assistant(fresh_engine)
+        question = "do you sell the Zephyro quantum telescope?"
+        assert "z1" not in [c.id for c in fresh.ask(question).citations]
+        fresh_engine.put_items(
+            [{"item_id": "z1", "title": "泽菲罗量子望远镜 Zephyro Quantum telescope", "price": 999}]
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if "z1" in [c.id for c in fresh.ask(question).citations]:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the new item never reached the assistant's index")

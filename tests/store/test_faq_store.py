@@ -9,7 +9,9 @@ def test_faq_entries_are_upserted_by_id_and_read_back(store):
         FaqEntry("returns.en", "How do I return?", "From My orders.", "en", None, 1),
     ]
     assert store.upsert_faq(first) == 2
-    changed = FaqEntry("returns.en", "How do I return an item?", "Press Return.", "en", "Returns", 2)
+    changed = FaqEntry(
+        "returns.en", "How do I return an item?", "Press Return.", "en", "Returns", 2
+    )
     assert store.upsert_faq([changed]) == 1
     assert store.faq() == [changed, first[0]]
 

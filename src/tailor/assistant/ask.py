@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,9 +30,10 @@ from tailor.assistant.knowledge import FaqIndex, ItemIndex
 from tailor.assistant.lang import LANGUAGES, detect_lang
 from tailor.engine import Engine
 from tailor.engine.search import query_encoder, rerank
-from tailor.errors import InvalidInputError, NotFittedError, UnknownUserError
+from tailor.errors import InvalidInputError, NotFittedError, TailorError, UnknownUserError
 from tailor.text import DEFAULT_ENCODER
 
+log = logging.getLogger(__name__)
 POOL = 20  # best text matches the shopper's taste may re-order
 FAQ_MARGIN = 0.05  # a second FAQ entry is cited when it scores this close to the first
 PURCHASE = "purchase"
@@ -66,7 +68,8 @@ class _Evidence:
 
 class Assistant:
     """Answers over one engine's store and models; thread-safe. The FAQ is re-read from the
-    store on every question (it is small); the catalogue index after `assistant.refresh_seconds`."""
+    store on every question (it is small), the catalogue every `assistant.refresh_seconds`.
+    Document vectors are remembered by text, so a refresh encodes only new or changed texts."""
 
     def __init__(self, engine: Engine, composer: Composer | None = None) -> None:
         self.engine = engine
@@ -78,6 +81,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._faq: tuple[tuple[tuple[str, int], ...], FaqIndex] | None = None
         self._items: tuple[float, ItemIndex] | None = None
+        self._refreshing = False
 
     # ---- the TextEncoder protocol, remembering document vectors ---------------------------
 
@@ -94,7 +98,7 @@ class Assistant:
         if new:
             with self._encoder_lock:
                 vectors = self._encoder.encode(new, batch_size=batch_size, progress=progress)
-            self._vectors.update(zip(new, vectors))
+                self._vectors.update(zip(new, vectors))
         return np.array([self._vectors[text] for text in texts], dtype=np.float32).reshape(
             len(texts), self.dim
         )
@@ -116,8 +120,13 @@ class Assistant:
             facts = Facts(question, lang, intent, handoff=True)
             return self._handoff(facts, probability, evidence.score)
         return Answer(
-            self.composer.compose(evidence.facts), lang, intent, probability, evidence.score,
-            False, evidence.citations,
+            self.composer.compose(evidence.facts),
+            lang,
+            intent,
+            probability,
+            evidence.score,
+            False,
+            evidence.citations,
         )
 
     def _handoff(self, facts: Facts, probability: float, confidence: float) -> Answer:
@@ -159,7 +168,9 @@ class Assistant:
         scores = index.scores(vector, question)
         cap = price_cap(question)
         if cap is not None:
-            scores = np.where(index.items["price"].fillna(np.inf).to_numpy() <= cap, scores, -np.inf)
+            scores = np.where(
+                index.items["price"].fillna(np.inf).to_numpy() <= cap, scores, -np.inf
+            )
         pool = np.argsort(-scores, kind="stable")[:POOL]
         pool = pool[np.isfinite(scores[pool])]
         best = float(scores[pool[0]]) if len(pool) else 0.0
@@ -189,9 +200,7 @@ class Assistant:
         before the first training."""
         scenarios, k = self.engine.scenarios, self.settings.items
         try:
-            served = (
-                scenarios.home(user_id, k, lang=lang) if user_id else scenarios.popular(k)
-            )
+            served = scenarios.home(user_id, k, lang=lang) if user_id else scenarios.popular(k)
         except NotFittedError:
             return None
         rows = self._item_index().items.set_index("item_id", drop=False)
@@ -238,9 +247,26 @@ class Assistant:
             return self._faq[1]
 
     def _item_index(self) -> ItemIndex:
+        """The catalogue index. Once it is older than `refresh_seconds`, a background thread
+        builds a new one while requests keep using this one: only the first build waits."""
         with self._lock:
-            now = time.monotonic()
-            if self._items is None or now - self._items[0] > self.settings.refresh_seconds:
-                self._items = (now, ItemIndex(self, self.engine.store.items()))
-            return self._items[1]
+            if self._items is None:
+                self._items = (time.monotonic(), ItemIndex(self, self.engine.store.items()))
+            built, index = self._items
+            if time.monotonic() - built > self.settings.refresh_seconds and not self._refreshing:
+                self._refreshing = True
+                threading.Thread(
+                    target=self._refresh_items, name="assistant-items", daemon=True
+                ).start()
+            return index
 
+    def _refresh_items(self) -> None:
+        try:
+            fresh = (time.monotonic(), ItemIndex(self, self.engine.store.items()))
+            with self._lock:
+                self._items = fresh
+        except TailorError as exc:
+            log.warning("kept the assistant's catalogue index: %s", exc.message)
+        finally:
+            with self._lock:
+                self._refreshing = False

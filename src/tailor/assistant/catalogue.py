@@ -15,8 +15,13 @@ from tailor.rank.explain import localized
 from tailor.types import CATEGORY_SEPARATOR
 
 # "under 100", "below ¥80", "less than 50 yuan", "100元以下", "100块以内", "不超过100", "低于80元"
-_CAP_EN = re.compile(r"(?:under|below|less than|cheaper than|at most|max|<)\s*[¥￥$]?\s*(\d+(?:\.\d+)?)", re.I)
-_CAP_ZH = re.compile(r"(?:不超过|低于|少于|不到)\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*(?:元|块)?\s*(?:以下|以内|之内)")
+_CAP_EN = re.compile(
+    r"(?:under|below|less than|cheaper than|at most|max|<)\s*[¥￥$]?\s*(\d+(?:\.\d+)?)",
+    re.IGNORECASE,
+)
+_CAP_ZH = re.compile(
+    r"(?:不超过|低于|少于|不到)\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*(?:元|块)?\s*(?:以下|以内|之内)"
+)
 
 
 def price_cap(question: str) -> float | None:
@@ -38,7 +43,9 @@ def item_title(row: Mapping[str, Any], lang: str) -> str:
 
 def item_fact(row: Mapping[str, Any], lang: str, personal: bool = False) -> ItemFact:
     category = row.get("category")
-    leaf = category.split(CATEGORY_SEPARATOR)[-1] if isinstance(category, str) and category else None
+    leaf = (
+        category.split(CATEGORY_SEPARATOR)[-1] if isinstance(category, str) and category else None
+    )
     price, stock = row.get("price"), row.get("stock")
     return ItemFact(
         item_id=str(row["item_id"]),

@@ -122,7 +122,9 @@ class TemplateComposer(Composer):
 
     @staticmethod
     def _price(item: ItemFact, say: dict[str, str]) -> str:
-        return say["no_price"] if item.price is None else say["price"].format(price=f"{item.price:g}")
+        return (
+            say["no_price"] if item.price is None else say["price"].format(price=f"{item.price:g}")
+        )
 
     @staticmethod
     def _stock(item: ItemFact, say: dict[str, str]) -> str:

@@ -31,7 +31,7 @@ class LabelledQuestion:
 
 
 def load_questions(path: str | Path) -> list[LabelledQuestion]:
-    """Questions of a TSV with columns lang, intent, expected (ids joined by |), user_id, question."""
+    """A TSV's questions: columns lang, intent, expected (ids joined by |), user_id, question."""
     with open(path, encoding="utf-8", newline="") as handle:
         return [
             LabelledQuestion(

@@ -1,4 +1,4 @@
-"""The shop's FAQ: read from CSV or Markdown, checked entry by entry, stored with `tailor import faq`.
+"""The shop's FAQ: read from CSV or Markdown, checked entry by entry, stored by `tailor import faq`.
 
 CSV: a header with `faq_id`, `question`, `answer` and optionally `lang` (zh or en; detected from
 the question when absent or blank) and `topic`.
@@ -75,7 +75,9 @@ def read_faq(path: str | Path, fmt: str | None = None) -> FaqImport:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInputError(f"{path.name}: not UTF-8 text ({exc.reason})", field="file") from None
+        raise InvalidInputError(
+            f"{path.name}: not UTF-8 text ({exc.reason})", field="file"
+        ) from None
     drafts = _csv_drafts(text, path.name) if fmt == "csv" else _markdown_drafts(text)
     return _checked(drafts)
 
@@ -126,8 +128,14 @@ def _markdown_drafts(text: str) -> list[_Draft]:
             line, match = heading
             question = match["question"]
             drafts.append(
-                _Draft(line, match["faq_id"] or "", question, "\n".join(body).strip(),
-                       detect_lang(question), topic)
+                _Draft(
+                    line,
+                    match["faq_id"] or "",
+                    question,
+                    "\n".join(body).strip(),
+                    detect_lang(question),
+                    topic,
+                )
             )
 
     for number, raw in enumerate(text.splitlines(), start=1):

@@ -1,5 +1,6 @@
 """What a shopper wants: a logistic regression over the question's language-model vector plus
-keyword cues, fitted at start-up on a small set of labelled seed utterances (`data/intent_seeds.tsv`).
+keyword cues, fitted at start-up on a small labelled set of seed utterances
+(`data/intent_seeds.tsv`).
 
 The seeds are kept apart from the evaluation questions (benchmarks/data/assistant_eval.tsv), so
 the benchmark measures questions the classifier never saw.
@@ -31,24 +32,82 @@ class Intent(StrEnum):
 CUES: dict[Intent, tuple[str, ...]] = {
     Intent.product_search: ("do you have", "looking for", "find", "search", "有没有", "有卖", "找"),
     Intent.product_question: (
-        "how much", "price", "cost", "in stock", "sold out", "brand", "多少钱", "价格", "有货",
-        "库存", "牌子", "卖完", "几件",
+        "how much",
+        "price",
+        "cost",
+        "in stock",
+        "sold out",
+        "brand",
+        "多少钱",
+        "价格",
+        "有货",
+        "库存",
+        "牌子",
+        "卖完",
+        "几件",
     ),
     Intent.order_status: (
-        "order", "deliver", "shipping", "ship", "parcel", "package", "track", "arrive", "订单",
-        "快递", "物流", "发货", "包裹", "配送", "送到", "运费", "邮费",
+        "order",
+        "deliver",
+        "shipping",
+        "ship",
+        "parcel",
+        "package",
+        "track",
+        "arrive",
+        "订单",
+        "快递",
+        "物流",
+        "发货",
+        "包裹",
+        "配送",
+        "送到",
+        "运费",
+        "邮费",
     ),
     Intent.returns: (
-        "return", "refund", "exchange", "broken", "damaged", "faulty", "warranty", "退货", "退款",
-        "换货", "坏", "质量问题", "保修", "退",
+        "return",
+        "refund",
+        "exchange",
+        "broken",
+        "damaged",
+        "faulty",
+        "warranty",
+        "退货",
+        "退款",
+        "换货",
+        "坏",
+        "质量问题",
+        "保修",
+        "退",
     ),
     Intent.recommendation: (
-        "recommend", "suggest", "gift", "present", "best seller", "popular", "推荐", "送礼",
-        "礼物", "适合", "卖得好",
+        "recommend",
+        "suggest",
+        "gift",
+        "present",
+        "best seller",
+        "popular",
+        "推荐",
+        "送礼",
+        "礼物",
+        "适合",
+        "卖得好",
     ),
     Intent.handoff: (
-        "human", "person", "agent", "manager", "complain", "staff", "someone", "人工", "真人",
-        "投诉", "经理", "客服电话", "工作人员",
+        "human",
+        "person",
+        "agent",
+        "manager",
+        "complain",
+        "staff",
+        "someone",
+        "人工",
+        "真人",
+        "投诉",
+        "经理",
+        "客服电话",
+        "工作人员",
     ),
 }
 CUE_WEIGHT = 0.5  # one cue hit against a unit-length text vector
@@ -64,7 +123,9 @@ class Seed:
 def load_seeds() -> list[Seed]:
     """The labelled seed utterances shipped with the package."""
     with resources.files("tailor.assistant.data").joinpath(SEEDS_FILE).open(encoding="utf-8") as f:
-        return [Seed(Intent(row["intent"]), row["text"]) for row in csv.DictReader(f, delimiter="\t")]
+        return [
+            Seed(Intent(row["intent"]), row["text"]) for row in csv.DictReader(f, delimiter="\t")
+        ]
 
 
 def cue_features(texts: list[str]) -> np.ndarray:

@@ -10,7 +10,7 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
 def detect_lang(text: str) -> str:
-    """"zh" or "en": a mixed question ("这个 phone case 多少钱") counts Han characters against
+    """ "zh" or "en": a mixed question ("这个 phone case 多少钱") counts Han characters against
     Latin words, so a Chinese question quoting an English product name stays Chinese."""
     han = len(_HAN.findall(text))
     return "zh" if han and han >= len(_LATIN_WORD.findall(text)) else "en"

@@ -70,9 +70,7 @@ def router(settings: Settings) -> APIRouter:
         summary="Answer a shopper from the catalogue and the FAQ, citing both, or hand off",
         dependencies=[requires(Role.read)],
     )
-    def ask(
-        body: AskIn, assistant: Annotated[Assistant, Depends(assistant_of)]
-    ) -> AnswerOut:
+    def ask(body: AskIn, assistant: Annotated[Assistant, Depends(assistant_of)]) -> AnswerOut:
         """Product searches and questions, order and delivery status, returns and refunds, and
         recommendations; below `assistant.handoff_below` confidence a person takes over."""
         return _answer_out(assistant.ask(body.question, body.user_id, body.lang))
