@@ -132,7 +132,7 @@ def _send_until_answered(
     return None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -141,7 +141,9 @@ def _free_port() -> int:
 class Server:
     """`tailor serve` as a child process, started and SIGKILLed on demand."""
 
-    def __init__(self, store_url: str, workdir: Path, port: int) -> None:
+    def __init__(
+        self, store_url: str, workdir: Path, port: int, env: dict[str, str] | None = None
+    ) -> None:
         self.port = port
         self.workdir = workdir
         self.log_path = workdir / "server.log"
@@ -149,6 +151,7 @@ class Server:
             **os.environ,
             "TAILOR_STORE_URL": store_url,
             "TAILOR_ARTIFACTS_DIR": str(workdir / "artifacts"),
+            **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -206,7 +209,7 @@ def crash_run(
         key, _ = create_key(store, Role.ingest, "crash-harness")
     rng = random.Random(seed)
     stop_file = workdir / "stop"
-    server = Server(store_url, workdir, _free_port())
+    server = Server(store_url, workdir, free_port())
     deadline = time.time() + max_seconds
     jobs = [
         ClientJob(c, server.port, key, max_events, max_batch, stop_file, deadline, seed)

@@ -6,6 +6,9 @@ up front, so the client spends its CPU on the socket and not on an HTTP library;
 time from writing a request to having read its whole body. An answer is parsed by its
 Content-Length (the service never streams). uvloop is used when it is installed.
 
+With `rate_per_s`, sends are paced: the n-th request is not sent before `first + n / rate_per_s`,
+so the load holds a chosen rate (as long as `concurrency` connections can carry it).
+
 Run it in its own process (the benchmark does, through multiprocessing), never in the server's.
 """
 
@@ -82,15 +85,19 @@ async def _load(
     max_requests: int,
     max_seconds: float,
     keep_bodies: bool,
+    rate_per_s: float | None,
 ) -> LoadResult:
     result = LoadResult()
-    deadline = time.perf_counter() + max_seconds
+    began = time.perf_counter()
+    deadline = began + max_seconds
     counter = iter(range(max_requests))
 
     async def connection() -> None:
         reader, writer = await asyncio.open_connection(host, port)
         try:
             for n in counter:
+                if rate_per_s is not None:
+                    await asyncio.sleep(began + n / rate_per_s - time.perf_counter())
                 if time.perf_counter() >= deadline:
                     return
                 result.sent += 1
@@ -130,10 +137,14 @@ def run_load(
     max_requests: int,
     max_seconds: float,
     keep_bodies: bool = False,
+    rate_per_s: float | None = None,
 ) -> LoadResult:
-    """Send `requests` round-robin on `concurrency` keep-alive connections, within both bounds."""
+    """Send `requests` round-robin on `concurrency` keep-alive connections, within both bounds
+    (paced at `rate_per_s` when given)."""
     encoded = [encode(r, f"{host}:{port}", headers) for r in requests]
-    return _runner()(_load(host, port, encoded, concurrency, max_requests, max_seconds, keep_bodies))
+    return _runner()(
+        _load(host, port, encoded, concurrency, max_requests, max_seconds, keep_bodies, rate_per_s)
+    )
 
 
 def _runner() -> Callable:
