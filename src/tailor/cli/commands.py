@@ -57,7 +57,8 @@ app = typer.Typer(
     help="Tailor: self-hosted personalization for online shops.",
 )
 import_app = typer.Typer(
-    no_args_is_help=True, help="Load events, items, users, a public dataset or the FAQ into the store."
+    no_args_is_help=True,
+    help="Load events, items, users, a public dataset or the FAQ into the store.",
 )
 app.add_typer(import_app, name="import")
 app.add_typer(keys_app, name="keys")
