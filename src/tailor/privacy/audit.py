@@ -6,15 +6,18 @@ only by `audit_target`, never by id) and the outcome: "ok", or the error that st
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tailor.errors import TailorError
+from tailor.errors import StoreError, TailorError
 from tailor.store.base import AuditEntry, Store
 
+log = logging.getLogger(__name__)
 CLI_ACTOR = "cli"
 OK = "ok"
+MAX_OUTCOME_CHARS = 300
 
 
 def record(store: Store, actor: str, action: str, target: str | None, outcome: str = OK) -> None:
@@ -36,6 +39,9 @@ def audited(store: Store, actor: str, action: str, target: str | None) -> Iterat
         yield
     except Exception as exc:
         message = exc.message if isinstance(exc, TailorError) else type(exc).__name__
-        record(store, actor, action, target, f"failed: {message}"[:300])
+        try:
+            record(store, actor, action, target, f"failed: {message}"[:MAX_OUTCOME_CHARS])
+        except StoreError as unlogged:  # the store that failed the action may refuse this too
+            log.error("could not log the failed %s in the audit log: %s", action, unlogged)
         raise
     record(store, actor, action, target)

@@ -5,8 +5,7 @@ on disk (see `tailor.privacy.erasure`) and answers a receipt of what went. Every
 routes, and every key made or revoked with `tailor keys`, is written to the audit log.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI reads the route-local UserId alias at runtime.
 from dataclasses import asdict
 from typing import Annotated
 
