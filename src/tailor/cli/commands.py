@@ -18,6 +18,7 @@ from tailor.cli.config_template import CONFIG_TEMPLATE
 from tailor.cli.keys import keys_app, print_access, print_new_key, replace_demo_key
 from tailor.cli import privacy as privacy_cli
 from tailor.cli import propensity as propensity_cli
+from tailor.cli import reviews as reviews_cli
 from tailor.cli.profile import profile as profile_command
 from tailor.cli.forecast import forecast as forecast_command
 from tailor.cli.push import push_app, report_push
@@ -81,9 +82,12 @@ class FileFormat(str, Enum):
 class Subject(str, Enum):
     recommenders = "recommenders"
     propensity = "propensity"
+    reviews = "reviews"
 
 
-WHAT = typer.Argument(help="recommenders (the default) or propensity (purchase prediction)")
+WHAT = typer.Argument(
+    help="recommenders (the default), propensity (purchase prediction) or reviews (review sentiment)"
+)
 
 
 class DatasetName(str, Enum):
@@ -244,6 +248,9 @@ def train(
     if what is Subject.propensity:
         with _engine(ctx) as engine:
             return propensity_cli.train(engine)
+    if what is Subject.reviews:
+        with _engine(ctx) as engine:
+            return reviews_cli.train(engine)
     start = time.perf_counter()
     with _engine(ctx) as engine, step_bar("training") as progress:
         manifest = engine.train(progress, evaluate=evaluate)
@@ -275,6 +282,9 @@ def evaluate(
     if what is Subject.propensity:
         with _engine(ctx) as engine:
             return propensity_cli.evaluate(engine, days, plot, json_out)
+    if what is Subject.reviews:
+        with _engine(ctx) as engine:
+            return reviews_cli.evaluate(engine, json_out)
     start = time.perf_counter()
     with _engine(ctx) as engine, step_bar("evaluating") as progress:
         evaluation = engine.evaluate(progress)
@@ -429,6 +439,7 @@ def demo(
         console.print(metrics_table(manifest.metrics, manifest.evaluation))
         print_skipped(manifest.skipped)
         propensity_cli.train(engine)
+        reviews_cli.train(engine, required=False)
         sample_user = str(shop.users["user_id"].iloc[0])
         console.print(recommendations_table(sample_user, engine.recommend(sample_user, 5)))
         console.print(f"model version {manifest.version}")

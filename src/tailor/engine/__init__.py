@@ -43,6 +43,7 @@ from tailor.push.report import push_report
 from tailor.push.service import PlanRequest, PushPlanner, push_events
 from tailor.rank.explain import language
 from tailor.rank.rules import Rules
+from tailor.reviews import ReviewInsights
 from tailor.settings import Settings
 from tailor.store import open_store
 from tailor.store.base import Store
@@ -71,6 +72,7 @@ class Engine:
         self.scenarios = Scenarios(self)  # request ids, A/B variants, the served-list log
         self._profiles: ProfileBook | None = None
         self._propensity: PropensityService | None = None
+        self._reviews: ReviewInsights | None = None
         self._owns_cache = cache is None
         self.cache = cache if cache is not None else open_cache(settings.cache)  # connects on use
         self.replica_id = uuid.uuid4().hex  # names this engine's changes in the shared cache
@@ -259,6 +261,13 @@ class Engine:
         if self._propensity is None:
             self._propensity = PropensityService(self.store, self.settings)
         return self._propensity
+
+    @property
+    def reviews(self) -> ReviewInsights:
+        """Review insights per item from the current review model (made on first use)."""
+        if self._reviews is None:
+            self._reviews = ReviewInsights(self.store, self.settings)
+        return self._reviews
 
     def purchase_probability(
         self, user_id: str, days: int | None = None, *, item_id: str | None = None,

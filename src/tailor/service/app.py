@@ -36,6 +36,7 @@ from tailor.service.routes import profiles as profile_routes
 from tailor.service.routes import privacy as privacy_routes
 from tailor.service.routes import propensity as propensity_routes
 from tailor.service.routes import push as push_routes
+from tailor.service.routes import reviews as review_routes
 from tailor.service.routes import risk as risk_routes
 from tailor.service.routes import assistant as assistant_routes
 from tailor.settings import Settings
@@ -82,6 +83,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         assistant_routes,
     ):
         app.include_router(module.router(settings))
+    app.include_router(review_routes.router(settings))
     app.include_router(privacy_routes.router(settings))
     install_console(app, settings)
     _add_middleware(app, settings)
