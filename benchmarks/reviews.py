@@ -60,9 +60,7 @@ def sentiment_rows(texts, ratings, held, lang, vectors, seed: int) -> tuple[list
     for split, mask in (("held-out phrasings", held), ("seen phrasings", seen_test)):
         for language in ("zh", "en"):
             chosen = mask & (lang == language)
-            scores = sentiment_scores(
-                labels[chosen], model.predict(vectors[chosen]), labels[train]
-            )
+            scores = sentiment_scores(labels[chosen], model.predict(vectors[chosen]), labels[train])
             rows.append({"split": split, "lang": language, **scores})
     return rows, {"model": model, "fit_seconds": fit_seconds, "n_train": int(train.sum())}
 
@@ -95,7 +93,7 @@ def aspect_rows(model: SentimentModel, text_encoder, n: int, seed: int) -> list[
     composed = compose_reviews(rng, rating, english)
     held = composed.held_out
     texts = composed.text[held]
-    space = AspectSpace(text_encoder, ReviewSettings().aspect_min_cosine)
+    min_cosine = ReviewSettings().aspect_min_cosine
     truth = [
         {
             (COMPOSED_ASPECTS[a], p)
@@ -105,14 +103,22 @@ def aspect_rows(model: SentimentModel, text_encoder, n: int, seed: int) -> list[
         for aspects, polarity in zip(composed.aspect[held], composed.polarity[held])
     ]
     rows = []
-    for extractor, min_cosine in (("lexicon", 2.0), ("lexicon + vectors", space.min_cosine)):
-        space.min_cosine = min_cosine
+    extractors = {
+        "lexicon": AspectSpace(text_encoder, min_cosine=2.0),  # no cosine reaches 2
+        "lexicon + vectors": AspectSpace(text_encoder, min_cosine),
+        "vectors alone": AspectSpace(text_encoder, min_cosine, lexicon=False),
+    }
+    for extractor, space in extractors.items():
         found = aspect_polarities(list(texts), model, text_encoder, space)
         for language in ("zh", "en"):
             picked = [k for k, t in enumerate(texts) if review_language(t) == language]
-            rows.append({"extractor": extractor, "lang": language, **_aspect_scores(
-                [truth[k] for k in picked], [found[k] for k in picked]
-            )})
+            rows.append(
+                {
+                    "extractor": extractor,
+                    "lang": language,
+                    **_aspect_scores([truth[k] for k in picked], [found[k] for k in picked]),
+                }
+            )
     return rows
 
 

@@ -31,10 +31,40 @@ ASPECTS: dict[str, Aspect] = {
     "quality": Aspect(
         "质量",
         "quality",
-        ("质量", "品质", "做工", "材质", "用料", "质感", "结实", "耐用", "就坏", "用坏", "易坏", "次品", "掉色"),
-        ("quality", "workmanship", "craftsmanship", "material", "sturd", "flims", "broke",
-         "shoddy", "durab", "well made", "badly made"),
-        ("质量很好，做工扎实", "质量差，容易坏", "the quality is good and solid", "poorly made, fell apart"),
+        (
+            "质量",
+            "品质",
+            "做工",
+            "材质",
+            "用料",
+            "质感",
+            "结实",
+            "耐用",
+            "就坏",
+            "用坏",
+            "易坏",
+            "次品",
+            "掉色",
+        ),
+        (
+            "quality",
+            "workmanship",
+            "craftsmanship",
+            "material",
+            "sturd",
+            "flims",
+            "broke",
+            "shoddy",
+            "durab",
+            "well made",
+            "badly made",
+        ),
+        (
+            "质量很好，做工扎实",
+            "质量差，容易坏",
+            "the quality is good and solid",
+            "poorly made, fell apart",
+        ),
     ),
     "size": Aspect(
         "尺码",
@@ -54,8 +84,19 @@ ASPECTS: dict[str, Aspect] = {
         "价格",
         "price",
         ("价格", "价钱", "性价比", "划算", "便宜", "贵", "降价", "不值", "实惠"),
-        ("price", "pric", "value for money", "expensive", "overpriced", "bargain", "cost",
-         "worth", "penny", "on sale", "poor value"),
+        (
+            "price",
+            "pric",
+            "value for money",
+            "expensive",
+            "overpriced",
+            "bargain",
+            "cost",
+            "worth",
+            "penny",
+            "on sale",
+            "poor value",
+        ),
         ("价格便宜，性价比高", "太贵了不值", "good value for the price", "too expensive"),
     ),
     "packaging": Aspect(
@@ -69,14 +110,31 @@ ASPECTS: dict[str, Aspect] = {
         "服务",
         "service",
         ("客服", "卖家", "店家", "商家", "售后", "服务", "回复", "退货", "退款", "态度"),
-        ("service", "support", "seller", "staff", "repl", "return", "refund", "answer", "rude",
-         "helpful"),
-        ("客服态度好，回复及时", "卖家不理人", "customer service was helpful", "the seller ignored me"),
+        (
+            "service",
+            "support",
+            "seller",
+            "staff",
+            "repl",
+            "return",
+            "refund",
+            "answer",
+            "rude",
+            "helpful",
+        ),
+        (
+            "客服态度好，回复及时",
+            "卖家不理人",
+            "customer service was helpful",
+            "the seller ignored me",
+        ),
     ),
 }
 ASPECT_NAMES: tuple[str, ...] = tuple(ASPECTS)
 
-_CLAUSE_BREAK = re.compile(r"[，,。.!！?？;；\n]+|但是|不过|可是|\bbut\b|\bhowever\b", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(
+    r"[，,。.!！?？;；\n]+|但是|不过|可是|\bbut\b|\bhowever\b", re.IGNORECASE
+)
 _EN_WORDS = {
     name: re.compile("|".join(rf"\b{re.escape(w)}" for w in aspect.en_words), re.IGNORECASE)
     for name, aspect in ASPECTS.items()
@@ -101,15 +159,16 @@ class AspectSpace:
     """Aspect prototypes as sentence vectors; places a clause the lexicon misses when its vector
     is within `min_cosine` of an aspect's nearest prototype."""
 
-    def __init__(self, text_encoder: TextEncoder, min_cosine: float) -> None:
+    def __init__(self, text_encoder: TextEncoder, min_cosine: float, lexicon: bool = True) -> None:
         prototypes = [(name, p) for name, a in ASPECTS.items() for p in a.prototypes]
         self.names_ = np.array([name for name, _ in prototypes])
         self.vectors_ = text_encoder.encode([p for _, p in prototypes])
         self.min_cosine = min_cosine
+        self.lexicon = lexicon  # False: vectors alone (to measure them)
 
     def aspects(self, clause_texts: list[str], clause_vectors: np.ndarray) -> list[list[str]]:
         """Per clause: its lexicon aspects, else the nearest prototype's aspect if near enough."""
-        found = [lexicon_aspects(text) for text in clause_texts]
+        found = [lexicon_aspects(text) if self.lexicon else [] for text in clause_texts]
         if not len(clause_texts):
             return found
         cosine = clause_vectors @ self.vectors_.T

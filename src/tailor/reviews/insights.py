@@ -38,7 +38,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def review_language(text: str) -> str:
-    """"zh" when the text has Chinese characters, else "en"."""
+    """The language of a text: "zh" when it has Chinese characters, else "en"."""
     return "zh" if _CJK.search(text) else "en"
 
 
@@ -120,9 +120,7 @@ class ReviewInsights:
         reviews = self._item_reviews(item_id)
         texts = reviews["text"].tolist()
         sentiment = (
-            trained.sentiment.predict(self._encode(texts))
-            if texts
-            else np.zeros(0, dtype=np.int64)
+            trained.sentiment.predict(self._encode(texts)) if texts else np.zeros(0, dtype=np.int64)
         )
         mentions = find_mentions(texts, trained.sentiment, self._encode, self._aspect_space())
         rated = reviews["value"].dropna()

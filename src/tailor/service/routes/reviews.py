@@ -32,9 +32,7 @@ def router(settings: Settings) -> APIRouter:
             str | None,
             Query(pattern=LANG_PATTERN, description="zh or en (else Accept-Language)"),
         ] = None,
-        k: Annotated[
-            int, Query(ge=1, le=MAX_ASPECTS, description="aspects listed per side")
-        ] = 5,
+        k: Annotated[int, Query(ge=1, le=MAX_ASPECTS, description="aspects listed per side")] = 5,
         examples: Annotated[
             int, Query(ge=0, le=MAX_EXAMPLES, description="example snippets per aspect")
         ] = 2,
