@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -14,15 +15,17 @@ KEY = "k" * 40  # a privacy key of the least accepted length and then some
 DAY_MS = 86_400_000
 
 
-def shop_settings(folder: Path, store_url: str, **overrides: object) -> Settings:
+def shop_settings(folder: Path, store_url: str, **overrides: Any) -> Settings:
+    """Quick training (no ranker, no risk exclusion), no keys needed, served lists kept pending;
+    `overrides` are sections that replace these."""
+    sections: dict[str, Any] = {
+        "train": {"models": ["popular", "itemknn"], "ranker": {"enabled": False}},
+        "service": {"auth": False},
+        "online": {"served_flush_seconds": 3600},  # served lists stay pending until flushed
+        "risk": {"exclude_flagged": False, "n_estimators": 10},  # scored once, in a test
+    }
     return load_settings(
-        store_url=store_url,
-        artifacts_dir=folder / "artifacts",
-        train={"models": ["popular", "itemknn"], "ranker": {"enabled": False}},
-        service={"auth": False},
-        online={"served_flush_seconds": 3600},  # served lists stay pending until flushed
-        risk={"exclude_flagged": False, "n_estimators": 10},  # quick: scored once, in a test
-        **overrides,
+        store_url=store_url, artifacts_dir=folder / "artifacts", **{**sections, **overrides}
     )
 
 
