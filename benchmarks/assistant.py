@@ -55,9 +55,16 @@ def fingerprint(*parts: bytes) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the protocol and rows here")
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        default=QUESTIONS,
+        help="the labelled questions (default: the evaluation set; data/assistant_dev.tsv is the "
+        "small development set changes are tried on first)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
-    questions = load_questions(QUESTIONS)
+    questions = load_questions(args.questions)
     faq_file = resources.files("tailor.assistant.data").joinpath("demo_faq.md")
     with tempfile.TemporaryDirectory() as folder:
         settings = load_settings(
@@ -95,9 +102,9 @@ def main() -> None:
     protocol = {
         "name": "assistant: hand-written questions, synthetic shop and demo FAQ",
         "shop": SHOP,
-        "questions_file": str(QUESTIONS.relative_to(Path(__file__).parent.parent)),
+        "questions_file": args.questions.name,
         "data_fingerprint": fingerprint(
-            QUESTIONS.read_bytes(), faq_file.read_bytes(), catalogue.encode()
+            args.questions.read_bytes(), faq_file.read_bytes(), catalogue.encode()
         ),
         "seed": SHOP["seed"],
         "handoff_below": settings.assistant.handoff_below,

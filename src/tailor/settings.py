@@ -327,6 +327,9 @@ class AssistantSettings(_Section):
     handoff_below: float = Field(
         0.25, ge=0, le=1, description="answer confidence under which a person takes over"
     )
+    handoff_intent_min: float = Field(
+        0.5, ge=0, le=1, description="least probability of the hand-off intent that hands off"
+    )
     max_question_chars: int = Field(500, ge=1, description="longest question accepted")
     items: int = Field(3, ge=1, le=20, description="items an answer shows and cites")
     faq_entries: int = Field(2, ge=1, le=10, description="FAQ entries an answer cites at most")

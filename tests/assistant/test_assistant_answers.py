@@ -161,3 +161,11 @@ def test_a_new_item_is_found_once_the_catalogue_index_refreshes(assistant_shop, 
             time.sleep(0.2)
         else:
             pytest.fail("the new item never reached the assistant's index")
+
+
+def test_an_unsure_hand_off_intent_falls_back_to_the_runner_up(assistant_shop, tmp_path):
+    engine, _ = assistant_shop
+    never = shop_settings(tmp_path, assistant={"handoff_intent_min": 1.0})
+    with Engine(never, store=engine.store) as answering:
+        answer = Assistant(answering).ask("我要转人工客服")
+    assert answer.intent is not Intent.handoff and answer.intent_probability < 0.5

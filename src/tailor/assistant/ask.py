@@ -1,7 +1,10 @@
 """`Assistant.ask`: a shopper's question in, an answer that cites what it used out.
 
 1. The language is the request's `lang`, else the question's own (see `tailor.assistant.lang`).
-2. The intent comes from `IntentClassifier`; a hand-off intent goes to a person at once.
+2. The intent comes from `IntentClassifier`. A hand-off intent goes to a person at once when its
+   probability reaches `assistant.handoff_intent_min`; below that the runner-up intent is tried
+   (the hand-off class also holds off-topic questions, so it attracts what the classifier is
+   unsure of), and step 4 still hands off when nothing matches.
 3. Product questions, searches and recommendations read the catalogue (`ItemIndex`), re-ranked
    by the shopper's category taste from their profile as the search scenario does
    (`scenarios.search_personalization`); a recommendation request that names no product takes
@@ -112,9 +115,11 @@ class Assistant:
         lang = lang or detect_lang(question)
         with self._encoder_lock:
             vector = self._encoder.encode([question])[0]
-        intent, probability = self.classifier.predict(vector, question)
+        (intent, probability), runner_up = self.classifier.ranked(vector, question)[:2]
         if intent is Intent.handoff:
-            return self._handoff(Facts(question, lang, intent, handoff=True), probability, 1.0)
+            if probability >= self.settings.handoff_intent_min:
+                return self._handoff(Facts(question, lang, intent, handoff=True), probability, 1.0)
+            intent, probability = runner_up  # unsure it is a hand-off: try to answer, guarded below
         evidence = self._evidence(question, vector, intent, user_id, lang)
         if evidence.score < self.settings.handoff_below:
             facts = Facts(question, lang, intent, handoff=True)

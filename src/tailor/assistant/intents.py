@@ -157,8 +157,9 @@ class IntentClassifier:
     def features(self, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
         return np.hstack([vectors, cue_features(texts)])
 
-    def predict(self, vector: np.ndarray, text: str) -> tuple[Intent, float]:
-        """The likeliest intent of one question (given its text vector) and its probability."""
+    def ranked(self, vector: np.ndarray, text: str) -> list[tuple[Intent, float]]:
+        """Every intent of one question (given its text vector) with its probability, likeliest
+        first."""
         probabilities = self.model_.predict_proba(self.features(vector.reshape(1, -1), [text]))[0]
-        best = int(np.argmax(probabilities))
-        return Intent(self.model_.classes_[best]), float(probabilities[best])
+        order = np.argsort(-probabilities, kind="stable")
+        return [(Intent(self.model_.classes_[i]), float(probabilities[i])) for i in order]
