@@ -31,6 +31,11 @@ read = { per_second = 500, burst = 1000 }
 metrics = { per_second = 2, burst = 10 }
 admin = { per_second = 100, burst = 200 }
 
+# Store user ids as HMAC-SHA256 pseudonyms (docs/privacy.md). Put the key (32+ characters) in
+# the environment, TAILOR_PRIVACY__KEY, not in this file.
+[privacy]
+pseudonymize = false
+
 [ingest]
 max_text_length = 10000
 max_id_length = 256
