@@ -13,7 +13,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[test,torch,redis]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,torch,redis,ray]'
 	touch $(STAMP)
 
 demo: install

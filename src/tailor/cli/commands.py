@@ -12,8 +12,10 @@ from typing import Annotated, Any
 
 import click
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
+from tailor.cli import distributed as ray_cli
 from tailor.cli.config_template import CONFIG_TEMPLATE
 from tailor.cli.keys import keys_app, print_access, print_new_key, replace_demo_key
 from tailor.cli import privacy as privacy_cli
@@ -47,7 +49,8 @@ class _Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except TailorError as exc:
-            errors.print(f"[red]error:[/red] {exc.message}", highlight=False)
+            # escaped: a message such as "pip install 'tailor[ray]'" is not markup
+            errors.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False)
             raise typer.Exit(1) from None
 
 
@@ -243,8 +246,29 @@ def train(
     evaluate: Annotated[
         bool, typer.Option(help="measure the models on a time holdout first (fits them twice)")
     ] = True,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="train on the Ray cluster at this address (host:port, ray://host:port, auto); "
+            "needs the ray extra: pip install 'tailor\\[ray]'",
+        ),
+    ] = None,
+    ray_events: Annotated[
+        Path | None,
+        typer.Option("--ray-events", help="with --ray: read the events from this Parquet export"),
+    ] = None,
+    search: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="with --ray: try model.param=v1,v2 as parallel trials, train with the best; "
+            "repeatable"
+        ),
+    ] = None,
 ) -> None:
     """Evaluate the configured models on a time holdout, fit them on all events, publish a new version."""
+    if ray is None and (ray_events is not None or search):
+        raise typer.BadParameter("--ray-events and --search need --ray ADDRESS")
     if what is Subject.propensity:
         with _engine(ctx) as engine:
             return propensity_cli.train(engine)
@@ -253,7 +277,11 @@ def train(
             return reviews_cli.train(engine)
     start = time.perf_counter()
     with _engine(ctx) as engine, step_bar("training") as progress:
-        manifest = engine.train(progress, evaluate=evaluate)
+        manifest = (
+            engine.train(progress, evaluate=evaluate)
+            if ray is None
+            else ray_cli.train(engine, ray, ray_events, search or [], progress, evaluate)
+        )
     if manifest.metrics:
         console.print(metrics_table(manifest.metrics, manifest.evaluation))
     print_skipped(manifest.skipped)
@@ -366,6 +394,10 @@ def recommend(
     out: Annotated[
         Path | None, typer.Option(help="batch mode: write JSONL here instead of stdout")
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="batch mode: shard the users over the Ray cluster at ADDRESS"),
+    ] = None,
 ) -> None:
     """Recommend for one user (a table), or with --users for many (JSONL: user_id, items, scores, reasons)."""
     if (user_id is None) == (users is None):
@@ -380,9 +412,12 @@ def recommend(
         ids = [
             line.strip() for line in users.read_text(encoding="utf-8").splitlines() if line.strip()
         ]
-        lines = (
-            _recs_line(uid, recs) for uid, recs in engine.recommend_many(ids, k, category=category)
+        answers = (
+            engine.recommend_many(ids, k, category=category)
+            if ray is None
+            else ray_cli.recommend_many(engine, ray, ids, k, category)
         )
+        lines = (_recs_line(uid, recs) for uid, recs in answers)
         if out is None:
             for line in lines:
                 typer.echo(line)

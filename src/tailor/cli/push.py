@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from tailor.cli import distributed as ray_cli
 from tailor.cli.output import console
 from tailor.engine import Engine
 from tailor.errors import InvalidInputError
@@ -47,6 +48,10 @@ def plan(
     at: Annotated[int | None, typer.Option(help="plan as of (ms since the epoch)")] = None,
     record: Annotated[bool, typer.Option(help="write the plan to the push log")] = False,
     lang: Annotated[str, typer.Option(help="zh or en reasons")] = "en",
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="plan over user shards on the Ray cluster at ADDRESS"),
+    ] = None,
 ) -> None:
     """Plan pushes and write them to --out (JSONL, or CSV with one row per user and item)."""
     if out.suffix not in (".jsonl", ".csv"):
@@ -77,7 +82,12 @@ def plan(
         lang=lang,
     )
     with _engine(ctx) as engine:
-        rows = plan_rows(engine.plan_push(body.to_request(), now=at, record=record), channel, lang)
+        planned = (
+            engine.plan_push(body.to_request(), now=at, record=record)
+            if ray is None
+            else ray_cli.plan_push(engine, ray, body.to_request(), at, record)
+        )
+        rows = plan_rows(planned, channel, lang)
     _write(rows, out)
     console.print(
         f"wrote pushes for {len(rows):,} users to {out}" + (" (recorded)" if record else "")

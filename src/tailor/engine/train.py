@@ -48,6 +48,9 @@ RANKER = "ranker"
 
 # Called with a step description, the steps done and the steps in all (None: unknown).
 Progress = Callable[[str, int, int | None], None]
+# Fits a model on a Dataset and returns the fitted model: `Recommender.fit` here, or a fit
+# elsewhere (`tailor.distributed`).
+Fit = Callable[[Recommender, Dataset], Recommender]
 
 
 @dataclass(frozen=True)
@@ -107,23 +110,32 @@ def evaluate_models(
     return _evaluate(data, settings, progress)[0]
 
 
+def holdout_cutoff(data: Dataset) -> int:
+    """The evaluation's cutoff: the timestamp at the latest `HOLDOUT_FRACTION` of the events."""
+    return int(np.quantile(data.ts, 1.0 - HOLDOUT_FRACTION, method="higher"))
+
+
 def _evaluate(
-    data: Dataset, settings: Settings, progress: Progress | None
+    data: Dataset, settings: Settings, progress: Progress | None, fit: Fit | None = None
 ) -> tuple[Evaluation, _Held]:
-    cutoff = int(np.quantile(data.ts, 1.0 - HOLDOUT_FRACTION, method="higher"))
+    cutoff = holdout_cutoff(data)
     split = time_split(data, cutoff)
     train_part, holdout = split.train, split.test
     if not len(holdout):
         raise InvalidInputError(
             "no user has events both before and after the holdout cutoff: nothing to evaluate on"
         )
-    fitted = fit_models(build_models(settings), train_part, settings, progress, "evaluating")
+    fitted = fit_models(
+        build_models(settings), train_part, settings, progress, "evaluating", fit
+    )
     measured = {name: _measure(model, split) for name, model in fitted.models.items()}
     measured[BLEND] = _measure(Blend(fitted.models, settings.train.blend_weights), split)
     metrics = {name: overall for name, (overall, _) in measured.items()}
     segments = {name: by_segment for name, (_, by_segment) in measured.items()}
     skipped = dict(fitted.skipped)
-    two_stage = _fit_ranker(train_part, fitted.models, settings, progress, skipped, "evaluating")
+    two_stage = _fit_ranker(
+        train_part, fitted.models, settings, progress, skipped, "evaluating", fit=fit
+    )
     if two_stage is not None:
         ranked = rank_users(two_stage, train_part, holdout.users, max(KS))
         metrics[RANKER] = ranking_metrics(ranked, holdout.targets, KS, train=train_part)
@@ -146,16 +158,29 @@ def _evaluate(
 
 
 def train(
-    store: Store, settings: Settings, progress: Progress | None = None, *, evaluate: bool = True
+    store: Store,
+    settings: Settings,
+    progress: Progress | None = None,
+    *,
+    evaluate: bool = True,
+    prepared: tuple[Dataset, pd.Series | None] | None = None,
+    fit: Fit | None = None,
 ) -> Manifest:
-    """Evaluate (unless told not to), refit on all events, write a new artifact and make it current."""
-    data, listed = load_dataset(store, settings)
-    evaluation, held = _evaluate(data, settings, progress) if evaluate else (NOT_EVALUATED, None)
+    """Evaluate (unless told not to), refit on all events, write a new artifact and make it current.
+
+    `prepared` is the store's `load_dataset` result when it was read elsewhere, and `fit` fits
+    models in place of `Recommender.fit` (both: `tailor.distributed`, for `tailor train --ray`)."""
+    data, listed = prepared if prepared is not None else load_dataset(store, settings)
+    evaluation, held = (
+        _evaluate(data, settings, progress, fit) if evaluate else (NOT_EVALUATED, None)
+    )
     candidates = {n: m for n, m in build_models(settings).items() if n not in evaluation.skipped}
-    fitted = fit_models(candidates, data, settings, progress, "fitting on all events:")
+    fitted = fit_models(candidates, data, settings, progress, "fitting on all events:", fit)
     skipped = {**evaluation.skipped, **fitted.skipped}
     skipped.pop(RANKER, None)  # decided afresh on all events
-    two_stage = _fit_ranker(data, fitted.models, settings, progress, skipped, "ranker:", held)
+    two_stage = _fit_ranker(
+        data, fitted.models, settings, progress, skipped, "ranker:", held, fit
+    )
     _report(progress, "writing the artifact", 0, None)
     manifest = write_artifact(
         settings.artifacts_dir,
@@ -184,6 +209,7 @@ def _fit_ranker(
     skipped: dict[str, str],
     label: str,
     held: _Held | None = None,
+    fit: Fit | None = None,
 ) -> TwoStage | None:
     """The two-stage ranker over `serving` (models fitted on all of `data`), trained on a time
     split of `data`; None when it is off, or (with the reason in `skipped`) cannot be trained.
@@ -198,7 +224,7 @@ def _fit_ranker(
             split = ranker_split(data, ranker_settings)
             wanted = {n: m for n, m in build_models(settings).items() if n in serving}
             before = fit_models(
-                wanted, split.train, settings, progress, f"{label} sources before its cutoff:"
+                wanted, split.train, settings, progress, f"{label} sources before its cutoff:", fit
             ).models
         _report(progress, f"{label} the ranker", 0, None)
         with threadpool_limits(settings.train.threads):
@@ -233,29 +259,31 @@ def fit_models(
     settings: Settings,
     progress: Progress | None,
     label: str,
+    fit: Fit | None = None,
 ) -> _Fitted:
-    """Fit each model; one that cannot handle this data (UnsupportedError) is skipped with its
-    reason, so one oversized model does not sink the others. At least one must fit."""
+    """Fit each model (with `fit` when given); one that cannot handle this data
+    (UnsupportedError) is skipped with its reason, so one oversized model does not sink the
+    others. At least one must fit."""
     fitted, seconds, skipped = {}, {}, {}
     for step, (name, model) in enumerate(models.items()):
         _report(progress, f"{label} {name}", step, len(models))
         try:
-            seconds[name] = _timed_fit(model, data, settings)
+            fitted[name], seconds[name] = _timed_fit(model, data, settings, fit)
         except UnsupportedError as exc:
             skipped[name] = exc.message
-        else:
-            fitted[name] = model
     if not fitted:
         reasons = "; ".join(f"{name}: {reason}" for name, reason in skipped.items())
         raise UnsupportedError(f"none of the configured models could be fitted ({reasons})")
     return _Fitted(fitted, seconds, skipped)
 
 
-def _timed_fit(model: Recommender, data: Dataset, settings: Settings) -> float:
+def _timed_fit(
+    model: Recommender, data: Dataset, settings: Settings, fit: Fit | None = None
+) -> tuple[Recommender, float]:
     start = time.perf_counter()
     with threadpool_limits(settings.train.threads):
-        model.fit(data)
-    return round(time.perf_counter() - start, 3)
+        model = (fit or type(model).fit)(model, data)
+    return model, round(time.perf_counter() - start, 3)
 
 
 def _measure(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tailor.models.sequence_net import F, ItemTable, SequenceEncoder, Tensor, torch
+from tailor.models.sequence_net import F, ItemTable, SequenceEncoder, Tensor, nn, torch
 
 
 def pad_left(seqs: Sequence[np.ndarray], width: int, shift: int = 0) -> np.ndarray:
@@ -109,9 +109,58 @@ def length_batches(
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
+class TrainingStep(nn.Module):
+    """The item table and the encoder as one module whose forward is a batch's loss, so one
+    torch DistributedDataParallel wrapper can synchronise every parameter's gradient."""
+
+    def __init__(self, items_net: ItemTable, encoder: SequenceEncoder) -> None:
+        super().__init__()
+        self.items_net = items_net
+        self.encoder = encoder
+
+    def forward(
+        self,
+        seq: Tensor,
+        kinds: Tensor,
+        candidates: Tensor,
+        negatives: int | None,
+        generator: torch.Generator,
+    ) -> Tensor:
+        inputs, targets = seq[:, :-1], seq[:, 1:]
+        hidden = self.encoder(self.items_net(inputs), inputs, kinds[:, :-1])
+        keep = (inputs > 0) & (targets > 0)
+        return softmax_loss(
+            hidden[keep], targets[keep], self.items_net, candidates, negatives, generator
+        )
+
+
+@dataclass(frozen=True)
+class Replica:
+    """This process's place among `world` data-parallel workers (one worker: plain training)."""
+
+    rank: int = 0
+    world: int = 1
+
+    def share(self, batch: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, float]:
+        """This worker's rows of a batch and the weight of its mean loss.
+
+        Rows with a next event to predict are dealt round-robin. The weight makes the average of
+        the workers' gradients (what DDP computes) equal the gradient of the whole batch's mean
+        loss. A worker left without rows repeats the batch with weight 0, because every DDP
+        worker must run each step.
+        """
+        if self.world == 1:
+            return batch, 1.0
+        tokens = np.maximum(lengths[batch] - 1, 0)
+        useful = batch[tokens > 0]
+        mine = useful[self.rank :: self.world]
+        if not len(mine):
+            return useful, 0.0
+        return mine, self.world * float(np.maximum(lengths[mine] - 1, 0).sum()) / tokens.sum()
+
+
 def train_epoch(
-    items_net: ItemTable,
-    encoder: SequenceEncoder,
+    step: nn.Module,
     optimizer: torch.optim.Optimizer,
     seqs: np.ndarray,
     kinds: np.ndarray,
@@ -120,25 +169,22 @@ def train_epoch(
     negatives: int | None,
     rng: np.random.Generator,
     generator: torch.Generator,
+    replica: Replica = Replica(),
 ) -> float:
-    """One pass over the (n, max_len + 1) padded training sequences; returns the mean loss."""
-    items_net.train()
-    encoder.train()
+    """One pass over the (n, max_len + 1) padded training sequences with a `TrainingStep` (or its
+    DDP wrapper); returns this worker's mean loss."""
+    step.train()
     lengths = (seqs > 0).sum(1)
     losses = []
     for batch in length_batches(lengths, batch_size, rng):
         width = int(lengths[batch].max())
         if width < 2:
             continue
-        seq = torch.from_numpy(seqs[batch, -width:])
-        inputs, targets = seq[:, :-1], seq[:, 1:]
-        hidden = encoder(items_net(inputs), inputs, torch.from_numpy(kinds[batch, -width:][:, :-1]))
-        keep = (inputs > 0) & (targets > 0)
-        loss = softmax_loss(
-            hidden[keep], targets[keep], items_net, candidates, negatives, generator
-        )
+        rows, weight = replica.share(batch, lengths)
+        seq, kind = torch.from_numpy(seqs[rows, -width:]), torch.from_numpy(kinds[rows, -width:])
+        loss = step(seq, kind, candidates, negatives, generator)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss if weight == 1.0 else loss * weight).backward()
         optimizer.step()
         losses.append(loss.item())
     return float(np.mean(losses)) if losses else float("nan")

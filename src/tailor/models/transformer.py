@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -40,6 +40,8 @@ from tailor.models.base import Params, Recommender
 from tailor.models.sequence_net import ItemTable, SequenceEncoder, init_weights, torch
 from tailor.models.sequence_training import (
     Holdout,
+    Replica,
+    TrainingStep,
     last_hidden,
     pad_left,
     train_epoch,
@@ -102,6 +104,19 @@ class SequenceTransformer(Recommender):
     def __init__(self, params: TransformerParams | None = None, **kwargs: Any) -> None:
         super().__init__(params, **kwargs)
         self._encoder: SequenceEncoder | None = None
+        self._replica, self._wrap = Replica(), _unwrapped
+
+    def fit_replica(
+        self, data: Dataset, replica: Replica, wrap: Callable[[torch.nn.Module], torch.nn.Module]
+    ) -> Self:
+        """Fit as one of `replica.world` data-parallel workers: each runs this on the same data
+        and seed, trains on its share of every batch, and `wrap` (torch DDP) averages the
+        gradients, so all workers end with the same weights (see `tailor.distributed`)."""
+        self._replica, self._wrap = replica, wrap
+        try:
+            return self.fit(data)
+        finally:
+            self._replica, self._wrap = Replica(), _unwrapped
 
     # ---- training ------------------------------------------------------------------------------
 
@@ -146,7 +161,8 @@ class SequenceTransformer(Recommender):
     ) -> None:
         p = self.params
         assert self._encoder is not None
-        modules = torch.nn.ModuleList([items_net, self._encoder])
+        modules = TrainingStep(items_net, self._encoder)
+        step = self._wrap(modules)
         optimizer = torch.optim.AdamW(modules.parameters(), lr=p.lr, weight_decay=p.weight_decay)
         candidates = trained.nonzero().squeeze(1)
         negatives = None if p.loss == "full" or p.negatives >= len(candidates) else p.negatives
@@ -155,8 +171,8 @@ class SequenceTransformer(Recommender):
         for epoch in range(1, p.epochs + 1):
             start = time.perf_counter()
             loss = train_epoch(
-                items_net, self._encoder, optimizer, seqs, kinds, p.batch_size, candidates,
-                negatives, rng, generator,
+                step, optimizer, seqs, kinds, p.batch_size, candidates, negatives, rng, generator,
+                self._replica,
             )  # fmt: skip
             ndcg = (
                 validation_ndcg(_served_table(items_net, trained), self._encoder, holdout)
@@ -249,6 +265,10 @@ class SequenceTransformer(Recommender):
         )
         self._encoder.load_state_dict(weights)
         self._encoder.eval()
+
+
+def _unwrapped(step: torch.nn.Module) -> torch.nn.Module:
+    return step
 
 
 @torch.no_grad()
