@@ -31,6 +31,13 @@ read = { per_second = 500, burst = 1000 }
 metrics = { per_second = 2, burst = 10 }
 admin = { per_second = 100, burst = 200 }
 
+# Several `tailor serve` replicas (docs/deployment.md) share one Redis for rate limits and
+# catalogue changes: redis_url = "redis://127.0.0.1:6379/0". Empty: in-process, one server.
+[cache]
+redis_url = ""
+key_prefix = "tailor:"     # before every Redis key, so shops can share one Redis
+follow_seconds = 0.25      # catalogue changes of other replicas are looked for this often
+
 # Store user ids as HMAC-SHA256 pseudonyms (docs/privacy.md). Put the key (32+ characters) in
 # the environment, TAILOR_PRIVACY__KEY, not in this file.
 [privacy]
