@@ -44,9 +44,16 @@ def test_erasure_leaves_no_trace_now_nor_after_the_next_training(shop_engine: En
     risk = leave_traces(engine)
     before = check(engine, risk)
     assert not before.passed
-    assert {"events", "users", "served", "rejections", "write_log"} <= set(before.tables_with_traces)
+    assert {"events", "users", "served", "rejections", "write_log"} <= set(
+        before.tables_with_traces
+    )
     assert f"{first_version}/{USERS_FILE}" in before.files_with_traces
-    assert set(before.caches_with_traces) == {"profiles", "served_lists", "model_user_ids", "risk_scores"}
+    assert set(before.caches_with_traces) == {
+        "profiles",
+        "served_lists",
+        "model_user_ids",
+        "risk_scores",
+    }
 
     receipt = erase_user(engine, ERASED_USER, actor="tests", caches={"risk_scores": risk})
 

@@ -1,4 +1,4 @@
-"""Privacy commands: `tailor erase`, `tailor purge`, `tailor audit`, `tailor backup`, `tailor restore`.
+"""Privacy commands: `tailor erase`, `purge`, `audit`, `backup` and `restore`.
 
 Each writes what it did to the audit log, with "cli" as the actor.
 """

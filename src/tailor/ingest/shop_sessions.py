@@ -25,6 +25,8 @@ from tailor.ingest.shop_words import CHANNELS
 DAY_MS = 86_400_000
 SESSIONS_PER_60_DAYS = 8.0
 MAX_SESSION_VIEWS = 30
+SESSION_END_PROB = 0.22  # a session has min(Geometric(SESSION_END_PROB), MAX_SESSION_VIEWS) views
+SAME_LEAF_PROB = 0.3  # the next view is another item of the same leaf
 KINDS = ("search", "view", "favorite", "cart", "purchase", "review")
 SEARCH, VIEW, FAVORITE, CART, PURCHASE, REVIEW = range(len(KINDS))
 
@@ -207,7 +209,7 @@ class _Sessions:
             user=user,
             start=np.maximum(start, pop.created_at[user]),
             channel=pop.channel(rng, user),
-            length=np.minimum(rng.geometric(0.22, n), MAX_SESSION_VIEWS),
+            length=np.minimum(rng.geometric(SESSION_END_PROB, n), MAX_SESSION_VIEWS),
         )
 
 
@@ -224,8 +226,8 @@ def _browse(
         prev = views[offsets[active] + step - 1]
         r = rng.random(len(active))
         nxt = pop.successor[prev].copy()
-        same = (r >= pop.successor_prob) & (r < pop.successor_prob + 0.3)
-        fresh = r >= pop.successor_prob + 0.3
+        same = (r >= pop.successor_prob) & (r < pop.successor_prob + SAME_LEAF_PROB)
+        fresh = r >= pop.successor_prob + SAME_LEAF_PROB
         nxt[same] = sampler(rng, cat.leaf[prev[same]])
         nxt[fresh] = sampler(rng, pop.taste(rng, sessions.user[active[fresh]]))
         views[offsets[active] + step] = nxt

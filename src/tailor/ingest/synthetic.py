@@ -14,6 +14,8 @@ for the behaviour). `ShopTruth` holds what was planted:
 - `price_sensitivity[u]`: conversion scales with exp(-sensitivity * z), z = the item's log-price
   z-score within its leaf.
 - `repurchase_days`: consumable leaves are bought again after about this many days.
+- `item_popularity`, `price_z`: an item's view weight within its leaf, and its log-price z-score
+  there (log price = log of the leaf's base price + `PRICE_SPREAD * price_z`).
 - `item_quality`: drives review ratings (and their text: positive, neutral or negative).
 - `activity` (mean 1, heavy-tailed: sessions scale with it), `channel_preference` (over
   web, app, mini-program) and `preferred_hour` of each user.
@@ -47,6 +49,7 @@ DAY_MS = 86_400_000
 N_CLUSTERS = 6
 NEW_ARRIVAL_SHARE = 0.1
 NEW_USER_SHARE = 0.1
+PRICE_SPREAD = 0.45  # std of log price within a leaf
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class ShopTruth:
     activity: np.ndarray  # (n_users,)
     channel_preference: np.ndarray  # (n_users, 3): web, app, mini-program
     preferred_hour: np.ndarray  # (n_users,) hour of day (UTC) around which sessions start
+    item_popularity: np.ndarray  # (n_items,) view weight of an item within its leaf
+    price_z: np.ndarray  # (n_items,) log-price z-score within the leaf (price spread PRICE_SPREAD)
 
 
 @dataclass
@@ -136,7 +141,7 @@ def _catalogue(
             "description": pd.Series(descriptions, dtype="str"),
             "category": labels(tree.paths, leaf),
             "brand": pd.Series([" ".join(BRANDS[t][b]) for t, b in zip(top, brand)], dtype="str"),
-            "price": np.round(np.exp(np.log(base[leaf]) + 0.45 * price_z), 1),
+            "price": np.round(np.exp(np.log(base[leaf]) + PRICE_SPREAD * price_z), 1),
             "stock": np.where(rng.random(n_items) < 0.08, 0, rng.integers(1, 500, n_items)),
             "tags": [
                 ([NEW_TAG] if new else []) + [TAGS[t] for t in np.flatnonzero(row)]
@@ -242,5 +247,7 @@ def generate_shop(
         activity=population.activity,
         channel_preference=population.channel_weights,
         preferred_hour=population.hour,
+        item_popularity=population.popularity,
+        price_z=catalogue.price_z,
     )
     return SyntheticShop(items=items, users=users, events=events, truth=truth)

@@ -1,11 +1,11 @@
 """Privacy (China's PIPL, the EU's GDPR): erasure, its proof, pseudonyms, retention, audit, backup.
 
-    erase_user(engine, user_id, actor=...)         rows, caches and artifacts, at once -> receipt
-    audit_erasure(store, artifacts_dir, user_id)  searches everything for the user -> ErasureCheck
-    Pseudonymizer                                  HMAC-SHA256 user ids under `privacy.key`
-    purge(store, older_than, actor=...)            retention: events older than an age, and theirs
-    record / audited                               the audit log of admin actions
-    backup / restore                               SQLite online backup (PostgreSQL: pg_dump)
+erase_user(engine, user_id, actor=...)         rows, caches and artifacts, at once -> receipt
+audit_erasure(store, artifacts_dir, user_id)  searches everything for the user -> ErasureCheck
+Pseudonymizer                                  HMAC-SHA256 user ids under `privacy.key`
+purge(store, older_than, actor=...)            retention: events older than an age, and theirs
+record / audited                               the audit log of admin actions
+backup / restore                               SQLite online backup (PostgreSQL: pg_dump)
 """
 
 from tailor.privacy.audit import CLI_ACTOR, audited, record
@@ -19,8 +19,8 @@ __all__ = [
     "CLI_ACTOR",
     "ErasureCheck",
     "ErasureReceipt",
-    "PurgeResult",
     "Pseudonymizer",
+    "PurgeResult",
     "UserCache",
     "audit_erasure",
     "audit_target",

@@ -6,7 +6,8 @@ erased user is replaced by a scrubbed copy, written like any version (a hidden t
 renamed into place, CURRENT switched atomically when it pointed at the old one), so a reader sees
 the old version or the new one, never half of either. The copy hard-links every unchanged file;
 `users.json` holds ERASED_ID in the erased ids' places, so every other user keeps their index.
-The copy is named after its origin (`<version>-erased1`, `-erased2`, ...), so versions keep their order.
+The copy is named after its origin (`<version>-erased1`, `-erased2`, ...): versions keep their
+order.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ _SCRUBBED = re.compile(r"^(?P<origin>.+)-erased(?P<n>\d+)$")
 
 
 def scrub_artifacts(artifacts_dir: Path, user_ids: Collection[str]) -> list[str]:
-    """Replace every version naming any of `user_ids` by a scrubbed copy; returns the new versions."""
+    """Replace each version naming any of `user_ids` by a scrubbed copy; returns the copies."""
     root = Path(artifacts_dir)
     erased = set(user_ids)
     replaced = []

@@ -67,9 +67,7 @@ def audit_erasure(
     caches = caches or {}
     return ErasureCheck(
         tables_with_traces={table: n for table, n in rows.items() if n},
-        files_with_traces=[
-            p.relative_to(root).as_posix() for p in files if file_holds(p, needles)
-        ],
+        files_with_traces=[p.relative_to(root).as_posix() for p in files if file_holds(p, needles)],
         caches_with_traces=[name for name, cache in caches.items() if cache.holds_user(stored)],
         tables_searched=len(rows),
         files_searched=len(files),

@@ -49,7 +49,9 @@ class ServedModelUsers:
         return self.engine.version is not None and user_id in self.engine.serving.artifact.user_ids
 
 
-def user_caches(engine: Engine, extra: Mapping[str, UserCache] | None = None) -> dict[str, UserCache]:
+def user_caches(
+    engine: Engine, extra: Mapping[str, UserCache] | None = None
+) -> dict[str, UserCache]:
     """Every in-memory cache of the engine that holds users, plus `extra` (the service's own)."""
     caches: dict[str, UserCache] = {
         "profiles": engine.profiles,

@@ -34,7 +34,9 @@ class PurgeResult:
     tables: dict[str, int]  # rows deleted per table
 
 
-def purge(store: Store, older_than: timedelta, *, actor: str, now_ms: int | None = None) -> PurgeResult:
+def purge(
+    store: Store, older_than: timedelta, *, actor: str, now_ms: int | None = None
+) -> PurgeResult:
     """Delete events (and dependent rows) older than `older_than` before `now_ms` (default: now)."""
     now_ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
     cutoff = now_ms - int(older_than.total_seconds() * 1000)

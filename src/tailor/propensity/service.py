@@ -28,7 +28,7 @@ from tailor.propensity.features import (
     user_features,
 )
 from tailor.propensity.repurchase import timing
-from tailor.propensity.training import fit_horizon, intervals_before
+from tailor.propensity.training import HorizonModels, fit_horizon, intervals_before
 from tailor.settings import Settings
 from tailor.store.base import Store
 
@@ -84,6 +84,18 @@ class PropensityService:
                 self._loaded = (artifact.load(self.settings.artifacts_dir), key)
             return self._loaded[0]
 
+    @staticmethod
+    def horizon(model: artifact.PropensityArtifact, days: int) -> HorizonModels:
+        """The models of a trained horizon; a 422 naming `days` for any other."""
+        if days not in model.horizons:
+            trained = ", ".join(str(d) for d in sorted(model.horizons))
+            raise InvalidInputError(
+                f"days must be one of the trained horizons ({trained}), got {days}; "
+                "set propensity.days and run `tailor train propensity`",
+                field="days",
+            )
+        return model.horizons[days]
+
     def probability(
         self,
         user_id: str,
@@ -94,13 +106,7 @@ class PropensityService:
         now: int | None = None,
     ) -> dict:
         model = self.current()
-        if days not in model.horizons:
-            trained = ", ".join(str(d) for d in sorted(model.horizons))
-            raise InvalidInputError(
-                f"days must be one of the trained horizons ({trained}), got {days}; "
-                "set propensity.days and run `tailor train propensity`",
-                field="days",
-            )
+        horizon = self.horizon(model, days)
         now = now if now is not None else time.time_ns() // 1_000_000
         raw = self.store.recent_events(user_id, self.settings.service.history_events)
         if raw.empty:
@@ -109,7 +115,6 @@ class PropensityService:
         events = prepare_events(raw, items)
         past = before(events, now)
         users = user_features(past, self.settings.profiles)
-        horizon = model.horizons[days]
         answer: dict = {
             "user_id": user_id,
             "days": days,

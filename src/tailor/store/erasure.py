@@ -7,6 +7,7 @@ database's own catalogue, so it also covers tables this schema does not declare.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import (
@@ -43,26 +44,21 @@ _LOGS = (rejections, write_log)
 def erase_user_rows(conn: Connection, user_id: str) -> dict[str, int]:
     """Delete every row of `user_id` (see `Store.erase_user`); rows deleted per table."""
     contains = CONTAINS[conn.dialect.name]
-    deleted: dict[str, int] = {}
-    theirs = select(served.c.request_id).where(served.c.user_id == user_id)
-    deleted[feedback.name] = conn.execute(
-        delete(feedback).where(feedback.c.request_id.in_(theirs))
-    ).rowcount
+    deleted: Counter[str] = Counter()
+
+    def remove(table: Table, where: ColumnElement[bool]) -> None:
+        deleted[table.name] += conn.execute(delete(table).where(where)).rowcount
+
+    their_lists = select(served.c.request_id).where(served.c.user_id == user_id)
+    remove(feedback, feedback.c.request_id.in_(their_lists))  # before the lists themselves go
     for table in metadata.sorted_tables:
         if "user_id" in table.c:
-            deleted[table.name] = conn.execute(
-                delete(table).where(table.c.user_id == user_id)
-            ).rowcount
+            remove(table, table.c.user_id == user_id)
     for table in _LOGS:
         naming = or_(*[contains(column, user_id) for column in _text_columns(table)])
         if table is write_log:  # a logged write that names them takes its rejections along
-            named = select(write_log.c.seq).where(naming)
-            deleted[rejections.name] = deleted.get(rejections.name, 0) + conn.execute(
-                delete(rejections).where(rejections.c.write_seq.in_(named))
-            ).rowcount
-        deleted[table.name] = deleted.get(table.name, 0) + conn.execute(
-            delete(table).where(naming)
-        ).rowcount
+            remove(rejections, rejections.c.write_seq.in_(select(write_log.c.seq).where(naming)))
+        remove(table, naming)
     return {name: count for name, count in deleted.items() if count}
 
 
@@ -77,11 +73,12 @@ def purge_rows(conn: Connection, before: int) -> dict[str, int]:
         (write_log, write_log.c.ts < before),
         (
             users,
-            (users.c.created_at < before)
-            & ~exists().where(events.c.user_id == users.c.user_id),
+            (users.c.created_at < before) & ~exists().where(events.c.user_id == users.c.user_id),
         ),
     ]
-    deleted = {table.name: conn.execute(delete(table).where(where)).rowcount for table, where in steps}
+    deleted = {
+        table.name: conn.execute(delete(table).where(where)).rowcount for table, where in steps
+    }
     return {name: count for name, count in deleted.items() if count}
 
 
@@ -100,7 +97,9 @@ def count_rows_naming(conn: Connection, needles: Sequence[str]) -> dict[str, int
             found[name] = 0
             continue
         naming = or_(*[contains(c, n) for c in columns for n in needles])
-        found[name] = conn.execute(select(func.count()).select_from(table).where(naming)).scalar_one()
+        found[name] = conn.execute(
+            select(func.count()).select_from(table).where(naming)
+        ).scalar_one()
     return found
 
 

@@ -1,0 +1,82 @@
+"""`GET /v1/items/{item_id}/audience` and `POST /v1/campaigns/coupon`: who is most likely to buy an
+item, and whom a coupon pays off for."""
+
+# No `from __future__ import annotations`: FastAPI reads the handlers' annotations.
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from tailor.campaigns.coupons import CouponCampaign
+from tailor.campaigns.service import Campaigns
+from tailor.engine import Engine
+from tailor.ingest.fields import MAX_TS_MS
+from tailor.service.auth import requires
+from tailor.service.routes import EngineDep
+from tailor.service.schemas import ErrorOut
+from tailor.settings import Role, Settings
+
+
+class CouponCampaignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: str | None = Field(None, min_length=1, description="the item the coupon is for")
+    category: str | None = Field(None, min_length=1, description="or: any item of this category")
+    value: float = Field(gt=0, description="the coupon's face value, in the shop's currency")
+    budget: float = Field(
+        gt=0, description="the most the campaign may pay, were every coupon redeemed"
+    )
+    margin: float = Field(gt=0, le=1, description="share of the price that is profit")
+    days: int | None = Field(None, ge=1, description="propensity horizon (default: the first)")
+    at: int | None = Field(
+        None, ge=0, lt=MAX_TS_MS, description="as of (ms since the epoch); default now"
+    )
+
+    def to_campaign(self) -> CouponCampaign:
+        return CouponCampaign(**self.model_dump())
+
+
+def _campaigns(engine: Engine) -> Campaigns:
+    return Campaigns(engine.store, engine.settings, engine.propensity)
+
+
+def router(settings: Settings) -> APIRouter:
+    api = APIRouter(tags=["campaigns"])
+    errors = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+    limit = settings.campaigns.max_audience
+
+    @api.get(
+        "/v1/items/{item_id}/audience",
+        responses=errors,
+        summary="The users most likely to buy an item within N days",
+        dependencies=[requires(Role.read)],
+    )
+    def audience(
+        item_id: Annotated[str, Path(max_length=settings.ingest.max_id_length)],
+        engine: EngineDep,
+        k: Annotated[int, Query(ge=1, le=limit, description="how many users")] = 100,
+        days: Annotated[
+            int | None, Query(ge=1, description="horizon; one of propensity.days")
+        ] = None,
+        at: Annotated[
+            int | None, Query(ge=0, lt=MAX_TS_MS, description="as of (ms); default now")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Every user with events in the last `campaigns.lookback_days`, ranked by the calibrated
+        P(buys this item within `days`)."""
+        return _campaigns(engine).audience(item_id, k, days=days, now=at)
+
+    @api.post(
+        "/v1/campaigns/coupon",
+        responses=errors,
+        summary="Whom to give a coupon: users by expected incremental profit, within a budget",
+        dependencies=[requires(Role.admin)],
+    )
+    def coupon(body: CouponCampaignIn, engine: EngineDep) -> dict[str, Any]:
+        """Expected incremental profit = (P(buy | coupon) - P(buy)) x margin x price - value x
+        P(buy | coupon); the response states the uplift assumption. At most budget / value
+        coupons are given, so the budget holds even if every one is redeemed. Admin only: it
+        reads every recent user's behaviour."""
+        return _campaigns(engine).coupon(body.to_campaign())
+
+    return api

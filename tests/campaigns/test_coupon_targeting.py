@@ -1,0 +1,196 @@
+"""GET /v1/items/{id}/audience and POST /v1/campaigns/coupon over a shop whose coupon effect is
+planted: trained on the days before a cutoff, scored against the planted profit after it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from tailor.campaigns.coupons import CouponCampaign, choose, with_coupon
+from tailor.campaigns.elasticity import fit_price_sensitivity
+from tailor.campaigns.planted import planted_coupon_profit, targeting_outcome
+from tailor.campaigns.prices import price_positions
+from tailor.engine import Engine
+from tailor.errors import InvalidInputError
+from tailor.ingest.synthetic import DAY_MS, generate_shop
+from tailor.propensity.service import train_propensity
+from tailor.service import create_app
+from tailor.settings import load_settings
+
+SHOP_DAYS, HORIZON = 31, 7
+ZH_ITEM, ZH_CATEGORY, ZH_USER = "连衣裙-夏季", "女装/连衣裙", "用户甲"
+
+
+def _chinese_corner(at: int) -> tuple[list[dict], list[dict]]:
+    """Two priced dresses in a Chinese category, and a user who keeps carting the cheaper."""
+    items = [
+        {"item_id": ZH_ITEM, "title": "夏季连衣裙", "category": ZH_CATEGORY, "price": 199.0},
+        {"item_id": "连衣裙-冬季", "title": "冬季连衣裙", "category": ZH_CATEGORY, "price": 399.0},
+    ]
+    events = [
+        {
+            "event_id": f"zh-{day}-{kind}",
+            "user_id": ZH_USER,
+            "item_id": ZH_ITEM,
+            "kind": kind,
+            "ts": at - day * DAY_MS - (0 if kind == "view" else 60_000),
+        }
+        for day in range(1, 8)
+        for kind in ("view", "cart")
+    ]
+    return items, events
+
+
+@pytest.fixture(scope="module")
+def shop_before_cutoff(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("campaigns")
+    settings = load_settings(
+        store_url=f"sqlite:///{folder}/t.db",
+        artifacts_dir=folder / "artifacts",
+        service={"auth": False},
+        propensity={"days": [HORIZON], "windows": 3, "step_days": 3, "n_estimators": 30},
+    )
+    shop = generate_shop(600, 120, days=SHOP_DAYS, seed=11)
+    start = int(shop.events["ts"].min()) // DAY_MS * DAY_MS
+    cutoff = start + (SHOP_DAYS - HORIZON) * DAY_MS
+    items, events = _chinese_corner(cutoff)
+    with Engine(settings) as engine:
+        engine.put_items(pd.concat([shop.items, pd.DataFrame(items)], ignore_index=True))
+        engine.put_users(shop.users)
+        engine.ingest_events(shop.events[shop.events["ts"] < cutoff])
+        engine.ingest_events(events)
+        train_propensity(engine.store, settings)
+    return settings, shop, cutoff
+
+
+def _top_leaf(shop, cutoff: int) -> str:
+    history = shop.events[(shop.events["ts"] < cutoff) & (shop.events["kind"] == "view")]
+    categories = history["item_id"].map(shop.items.set_index("item_id")["category"])
+    return str(categories.value_counts().index[0])
+
+
+def test_audience_ranks_users_by_probability(shop_before_cutoff):
+    settings, shop, cutoff = shop_before_cutoff
+    item = shop.events[shop.events["kind"] == "purchase"]["item_id"].iloc[0]
+    with TestClient(create_app(settings)) as client:
+        answer = client.get(f"/v1/items/{item}/audience", params={"k": 25, "at": cutoff})
+        assert answer.status_code == 200, answer.text
+        users = answer.json()["users"]
+        assert len(users) == 25
+        probabilities = [u["probability"] for u in users]
+        assert probabilities == sorted(probabilities, reverse=True)
+        assert 0 <= probabilities[-1] and probabilities[0] <= 1
+        zh = client.get(f"/v1/items/{ZH_ITEM}/audience", params={"k": 3, "at": cutoff}).json()
+        assert zh["item_id"] == ZH_ITEM and ZH_USER in {u["user_id"] for u in zh["users"]}
+        too_many = client.get(f"/v1/items/{item}/audience", params={"k": 10_000})
+        assert too_many.status_code == 422 and too_many.json()["field"] == "k"
+        assert client.get("/v1/items/no-such-item/audience").status_code == 404
+
+
+def test_coupon_campaign_respects_the_budget(shop_before_cutoff):
+    settings, shop, cutoff = shop_before_cutoff
+    leaf = _top_leaf(shop, cutoff)
+    body = {"category": leaf, "value": 3.0, "budget": 100.0, "margin": 0.6, "at": cutoff}
+    with TestClient(create_app(settings)) as client:
+        answer = client.post("/v1/campaigns/coupon", json=body)
+        assert answer.status_code == 200, answer.text
+        plan = answer.json()
+        assert plan["target"]["category"] == leaf and plan["assumption"]
+        assert 0 < plan["coupons"] <= math.floor(100.0 / 3.0) == plan["max_coupons"]
+        assert plan["worst_case_cost"] <= 100.0
+        profits = [u["expected_profit"] for u in plan["users"]]
+        assert min(profits) > 0 and profits == sorted(profits, reverse=True)
+        assert all(u["probability_with_coupon"] >= u["probability"] for u in plan["users"])
+        zh = client.post(
+            "/v1/campaigns/coupon", json={**body, "category": ZH_CATEGORY, "value": 20.0}
+        )
+        assert zh.status_code == 200 and zh.json()["target"]["category"] == ZH_CATEGORY
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"value": 0}, "value"),
+        ({"value": -5}, "value"),
+        ({"margin": 1.5}, "margin"),
+        ({"budget": 0}, "budget"),
+        ({"budget": 1.0}, "budget"),  # not one coupon of 3
+        ({"value": 10_000.0}, "value"),  # above the category's price
+        ({"item_id": "i1"}, "item_id"),  # both item and category
+        ({"category": None}, "item_id"),  # neither
+        ({"days": 3}, "days"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_coupon_requests_name_the_field(shop_before_cutoff, change, field):
+    settings, shop, cutoff = shop_before_cutoff
+    body = {"category": _top_leaf(shop, cutoff), "value": 3.0, "budget": 100.0, "margin": 0.6}
+    with TestClient(create_app(settings)) as client:
+        answer = client.post("/v1/campaigns/coupon", json={**body, **change})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["field"] == field
+        unknown = client.post("/v1/campaigns/coupon", json={**body, "category": "无此类目"})
+        assert unknown.status_code == 404
+
+
+def test_targeted_users_gain_more_planted_profit_than_random_ones(shop_before_cutoff):
+    settings, shop, cutoff = shop_before_cutoff
+    leaf = _top_leaf(shop, cutoff)
+    in_leaf = shop.items[shop.items["category"] == leaf]
+    value, margin = round(0.1 * float(in_leaf["price"].median()), 1), 0.5
+    campaign = CouponCampaign(
+        value=value, budget=60 * value, margin=margin, category=leaf, at=cutoff
+    )
+    with Engine(settings) as engine:
+        from tailor.campaigns.service import Campaigns
+
+        plan = Campaigns(engine.store, settings, engine.propensity).coupon(campaign)
+    planted = planted_coupon_profit(
+        shop,
+        in_leaf["item_id"].tolist(),
+        value,
+        margin * plan["target"]["reference_price"],
+        shop_days=SHOP_DAYS,
+        horizon_days=HORIZON,
+    )
+    outcome = targeting_outcome(planted, [u["user_id"] for u in plan["users"]], 60)
+    assert outcome.coupons > 10
+    assert outcome.captured > max(outcome.random, 0.0)
+
+
+def test_a_user_who_carts_only_cheap_items_is_the_more_price_sensitive():
+    items = pd.DataFrame(
+        {
+            "item_id": [f"i{k}" for k in range(6)],
+            "category": "c",
+            "price": [10.0, 14.0, 20.0, 28.0, 40.0, 56.0],
+        }
+    )
+    rows = []
+    for user, carted in (("thrifty", ("i0", "i1")), ("lavish", ("i4", "i5"))):
+        for repeat in range(4):
+            for item in items["item_id"]:
+                rows.append((user, item, "view", repeat * DAY_MS))
+            rows += [(user, item, "cart", repeat * DAY_MS + 1) for item in carted]
+    past = pd.DataFrame(rows, columns=["user_id", "item_id", "kind", "ts"])
+    fit = fit_price_sensitivity(past, price_positions(items))
+    thrifty, lavish = fit.of(["thrifty", "lavish"])
+    assert thrifty > fit.prior_mean_ > lavish
+    assert fit.of(["stranger"])[0] == pytest.approx(fit.prior_mean_)
+
+
+def test_coupon_uplift_and_choice():
+    p = np.array([0.0, 0.1, 0.1, 0.5])
+    lifted = with_coupon(p, np.array([1.0, 0.0, 1.0, 2.0]), 0.3)
+    assert lifted[0] == 0 and lifted[1] == pytest.approx(0.1) and lifted[2] > 0.1
+    assert 0.5 < lifted[3] < 1
+    profit = pd.Series([3.0, -1.0, 5.0, 3.0], index=["b", "x", "a", "c"])
+    assert list(choose(profit, 2)) == ["a", "b"]
+    assert list(choose(profit, 10)) == ["a", "b", "c"]
+    with pytest.raises(InvalidInputError) as bad:
+        CouponCampaign(value=1.0, budget=10.0, margin=0.3, item_id="i1", category="c")
+    assert bad.value.field == "item_id"
