@@ -99,6 +99,18 @@ def fuzz_operation(operation: Any, headers: dict[str, str], examples: int) -> di
     }
 
 
+def fuzz_all(config: Settings, examples: int) -> list[dict[str, Any]]:
+    """Fuzz every operation of the app serving the trained shop in `config`, with an admin key."""
+    with Engine(config) as engine:
+        headers = {"Authorization": f"Bearer {create_key(engine.store, Role.admin, 'fuzz')[0]}"}
+        engine.load()
+        schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(config, engine))
+        return [
+            fuzz_operation(result.ok(), headers, examples)
+            for result in schema.get_all_operations()
+        ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -111,15 +123,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="tailor-fuzz-") as tmp:
-        config = trained_shop(Path(tmp), args.users, args.items, args.seed)
-        with Engine(config) as engine:
-            headers = {"Authorization": f"Bearer {create_key(engine.store, Role.admin, 'fuzz')[0]}"}
-            engine.load()
-            schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(config, engine))
-            rows = [
-                fuzz_operation(result.ok(), headers, args.examples)
-                for result in schema.get_all_operations()
-            ]
+        rows = fuzz_all(trained_shop(Path(tmp), args.users, args.items, args.seed), args.examples)
     total = {
         "operation": "all",
         **{k: sum(r[k] for r in rows) for k in ("cases", "server_errors", "failed_cases")},
