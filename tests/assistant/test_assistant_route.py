@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from tailor.assistant import Assistant, import_faq
+from tailor.engine import Engine
+from tailor.ingest.synthetic import generate_shop
 from tailor.service import create_app
 from tailor.service.routes.assistant import AnswerOut
+from tailor.settings import load_settings
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +73,32 @@ def test_bad_requests_get_422_naming_the_field(client, payload, field):
     response = client.post("/v1/assistant/ask", json=payload)
     assert response.status_code == 422
     assert response.json()["field"] == field
+
+
+def test_faq_entries_imported_while_serving_are_answered_at_once(client, assistant_shop, tmp_path):
+    question = {"question": "Can I collect my order from a pickup locker?"}
+    before = client.post("/v1/assistant/ask", json=question).json()
+    assert "pickup.en" not in [c["id"] for c in before["citations"]]
+    faq = tmp_path / "more.md"
+    faq.write_text(
+        "## Can I collect my order from a pickup locker? {#pickup.en}\n"
+        "Yes: choose Pickup locker as the delivery method at checkout.\n",
+        encoding="utf-8",
+    )
+    import_faq(assistant_shop[0].store, faq)
+    after = client.post("/v1/assistant/ask", json=question).json()
+    assert after["citations"][0]["id"] == "pickup.en" and not after["handoff"]
+    assert "Pickup locker as the delivery method" in after["answer"]
+
+
+@pytest.mark.postgres
+def test_the_assistant_answers_from_a_postgresql_store(empty_postgres_url, demo_faq_path, tmp_path):
+    settings = load_settings(
+        None, store_url=empty_postgres_url, artifacts_dir=str(tmp_path / "artifacts")
+    )
+    shop = generate_shop(30, 24, days=7, seed=2)
+    with Engine(settings) as engine:
+        engine.put_items(shop.items)
+        import_faq(engine.store, demo_faq_path)
+        answer = Assistant(engine).ask("收到的商品坏了怎么办？")
+    assert answer.citations[0].id == "damaged-item.zh" and not answer.handoff
