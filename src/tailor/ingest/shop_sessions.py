@@ -1,12 +1,14 @@
 """Behaviour of the synthetic shop's users, simulated with numpy over all sessions at once.
 
 A user has about `SESSIONS_PER_60_DAYS * activity` sessions (activity is log-normal, so a few users
-are very active), at their preferred hour and on their preferred channel. A session may open with a
+are very active), more on busy days of the week (`tailor.ingest.shop_calendar`), at their preferred
+hour and on their preferred channel. A session may open with a
 search (query words from the category or brand, in the user's language), then views: the first in a
 category drawn from the user's taste; each next one is the planted successor of the previous item
 (probability `successor_prob`), another item of the same leaf, or a fresh draw from the taste.
 Popular items are viewed more (Zipf-like weights within a leaf). A view may lead to a favourite,
-to the cart (price-sensitive) and to a purchase at checkout. Purchases of consumables are repeated
+to the cart (price-sensitive, and more often while the item's leaf is on promotion) and to a
+purchase at checkout. Purchases of consumables are repeated
 after about the leaf's period; some purchases get a review whose rating follows the item's quality.
 """
 
@@ -19,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tailor.ingest.shop_calendar import draw_session_days
 from tailor.ingest.shop_reviews import compose_reviews
 from tailor.ingest.shop_words import CHANNELS
 
@@ -194,6 +197,7 @@ class _Sessions:
     start: np.ndarray  # ms
     channel: np.ndarray
     length: np.ndarray  # number of views
+    window_start: int  # ms
 
     @classmethod
     def draw(cls, rng: np.random.Generator, pop: Population, start_ms: int, days: int) -> _Sessions:
@@ -202,7 +206,7 @@ class _Sessions:
         user = np.repeat(np.arange(n_users), per_user)
         n = len(user)
         first = pop.first_day[user]
-        day = first + (rng.random(n) * (days - first)).astype(np.int64)
+        day = draw_session_days(rng.random(n), first, start_ms, days)
         hour = (pop.hour[user] + rng.normal(0.0, 1.5, n)) % 24
         start = start_ms + day * DAY_MS + (hour * 3_600_000).astype(np.int64)
         return cls(
@@ -210,6 +214,7 @@ class _Sessions:
             start=np.maximum(start, pop.created_at[user]),
             channel=pop.channel(rng, user),
             length=np.minimum(rng.geometric(SESSION_END_PROB, n), MAX_SESSION_VIEWS),
+            window_start=start_ms,
         )
 
 
@@ -244,9 +249,12 @@ def _funnel(
     cat: Catalogue,
     sessions: _Sessions,
     events: _Events,
-    n_sessions: int,
+    cart_lift: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Searches, views, favourites, carts and purchases of the sessions; returns the purchases."""
+    """Searches, views, favourites, carts and purchases of the sessions; returns the purchases.
+
+    `cart_lift[leaf, day]` multiplies the cart rate of views on that day (promotions)."""
+    n_sessions = len(sessions.user)
     views, offsets = _browse(rng, pop, cat, sessions)
     session = np.repeat(np.arange(n_sessions), sessions.length)
     user, channel = sessions.user[session], sessions.channel[session]
@@ -278,6 +286,8 @@ def _funnel(
         channel[fav],
     )
     p_cart = pop.cart_rate[user] * np.exp(-pop.price_sensitivity[user] * cat.price_z[views])
+    view_day = np.clip((ts - sessions.window_start) // DAY_MS, 0, cart_lift.shape[1] - 1)
+    p_cart = p_cart * cart_lift[cat.leaf[views], view_day]
     cart = rng.random(n) < np.minimum(p_cart, 0.9)
     events.add(
         CART,
@@ -358,13 +368,21 @@ def _reviews(
 
 
 def simulate_events(
-    rng: np.random.Generator, pop: Population, cat: Catalogue, start_ms: int, days: int, seed: int
+    rng: np.random.Generator,
+    pop: Population,
+    cat: Catalogue,
+    start_ms: int,
+    cart_lift: np.ndarray,
+    seed: int,
 ) -> pd.DataFrame:
-    """All events of the window in canonical columns, sorted by time, with deterministic ids."""
+    """All events of the window in canonical columns, sorted by time, with deterministic ids.
+
+    The window has `cart_lift.shape[1]` days; `cart_lift[leaf, day]` multiplies the cart rate."""
+    days = cart_lift.shape[1]
     end_ms = start_ms + days * DAY_MS
     sessions = _Sessions.draw(rng, pop, start_ms, days)
     events = _Events([])
-    bought = _funnel(rng, pop, cat, sessions, events, len(sessions.user))
+    bought = _funnel(rng, pop, cat, sessions, events, cart_lift)
     purchases, n_sessions = _repurchases(rng, pop, cat, events, bought, len(sessions.user), end_ms)
     review_texts = _reviews(rng, pop, purchases, events, end_ms)
     item, ts = events.column("item"), events.column("ts")

@@ -19,6 +19,10 @@ for the behaviour). `ShopTruth` holds what was planted:
 - `item_quality`: drives review ratings (and their text: positive, neutral or negative).
 - `activity` (mean 1, heavy-tailed: sessions scale with it), `channel_preference` (over
   web, app, mini-program) and `preferred_hour` of each user.
+- `weekday_volume[d]` (Monday = 0, mean 1): sessions per day of week, busiest at the weekend.
+- `promotions`: planned discount windows of leaf categories (`category`, `start`, `end` in ms,
+  `discount`, `conversion_lift`); during a window the leaf's views go to the cart
+  `conversion_lift` times as often (see `tailor.ingest.shop_calendar`).
 
 Arrays are aligned with the rows of `items` and `users`. Everything is vectorised with numpy;
 the same seed gives the same shop.
@@ -32,6 +36,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from tailor.ingest.shop_calendar import WEEKDAY_VOLUME, PromotionPlan
 from tailor.ingest.shop_sessions import Catalogue, Population, labels, simulate_events
 from tailor.ingest.shop_words import (
     ADJECTIVES,
@@ -68,6 +73,8 @@ class ShopTruth:
     preferred_hour: np.ndarray  # (n_users,) hour of day (UTC) around which sessions start
     item_popularity: np.ndarray  # (n_items,) view weight of an item within its leaf
     price_z: np.ndarray  # (n_items,) log-price z-score within the leaf (price spread PRICE_SPREAD)
+    weekday_volume: np.ndarray  # (7,) session volume by day of week, Monday first, mean 1
+    promotions: pd.DataFrame  # category, start, end (ms, end exclusive), discount, conversion_lift
 
 
 @dataclass
@@ -211,8 +218,10 @@ def generate_shop(
     days: int = 60,
     seed: int = 0,
     start: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+    promotions: bool = True,
 ) -> SyntheticShop:
-    """A synthetic shop; the same arguments give the same shop."""
+    """A synthetic shop; the same arguments give the same shop. `promotions=False` plants no
+    promotion windows (the rest of the shop's draws stay the same)."""
     tree = _Tree.build()
     if n_items < len(tree.leaves):
         raise ValueError(f"n_items must be at least {len(tree.leaves)}, one per leaf category")
@@ -227,7 +236,11 @@ def generate_shop(
     population = Population.draw(
         rng, catalogue, taste, user_ids, users["created_at"].to_numpy(), start_ms
     )
-    events = simulate_events(rng, population, catalogue, start_ms, days, seed)
+    n_leaves = len(tree.leaves)
+    plan = PromotionPlan.draw(seed, n_leaves, days) if promotions else PromotionPlan.empty()
+    events = simulate_events(
+        rng, population, catalogue, start_ms, plan.lift_by_leaf_and_day(n_leaves, days), seed
+    )
     truth = ShopTruth(
         leaves=tree.paths,
         user_cluster=cluster,
@@ -249,5 +262,7 @@ def generate_shop(
         preferred_hour=population.hour,
         item_popularity=population.popularity,
         price_z=catalogue.price_z,
+        weekday_volume=WEEKDAY_VOLUME.copy(),
+        promotions=plan.frame(tree.paths, start_ms),
     )
     return SyntheticShop(items=items, users=users, events=events, truth=truth)
