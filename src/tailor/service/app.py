@@ -32,6 +32,7 @@ from tailor.service.logs import RequestLog
 from tailor.service.metrics import Metrics, ObserveRequests
 from tailor.service.routes import events, health, items, metrics, popular, users
 from tailor.service.routes import feedback, scenarios, search
+from tailor.service.routes import forecast as forecast_routes
 from tailor.service.routes import campaigns as campaign_routes
 from tailor.service.routes import profiles as profile_routes
 from tailor.service.routes import privacy as privacy_routes
@@ -80,7 +81,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_exception_handler(AccessError, access_error)
     for module in (
         events, items, users, popular, health, metrics, profile_routes, propensity_routes, push_routes, scenarios, search, feedback,
-        risk_routes, campaign_routes,
+        risk_routes, campaign_routes, forecast_routes,
         assistant_routes,
     ):
         app.include_router(module.router(settings))
