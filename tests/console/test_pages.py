@@ -12,11 +12,13 @@ from conftest import add_key, fill_and_train, shop_settings, sign_in
 from console_words import leftovers, visible_text
 from fastapi.testclient import TestClient
 
+from tailor.campaigns.service import Campaigns
 from tailor.console.capabilities import capability
 from tailor.console.i18n import LANG_COOKIE, Words
 from tailor.console.routes import router
 from tailor.console.session import SESSION_COOKIE
 from tailor.engine import Engine
+from tailor.errors import TailorError
 from tailor.service import create_app
 from tailor.settings import Role
 
@@ -188,6 +190,26 @@ def test_item_page_shows_similar_items_and_audience(client, engine):
     expected = [r.item_id for r in engine.similar_items("i10", 10)]
     assert cells(page, "similar-items", 1) == expected
     assert 'data-figure="item-events-data"' in page
+
+
+def test_item_page_lists_the_users_most_likely_to_buy_it(client, monkeypatch):
+    def audience(self, item_id, k, **_):
+        users = [{"user_id": "u7", "probability": 0.4321}, {"user_id": "u3", "probability": 0.05}]
+        return {"item_id": item_id, "days": 7, "model_version": "v1", "users": users[:k]}
+
+    monkeypatch.setattr(Campaigns, "audience", audience)
+    for lang in ("en", "zh"):
+        page = unescape(in_language(client, lang).get("/console/items/i10").text)
+        assert cells(page, "likely-buyers", 0) == ["u7", "u3"]
+        assert cells(page, "likely-buyers", 1) == ["43.2%", "5.0%"]
+        assert Words(lang)("likely_buyers_hint", days=7) in page
+
+
+def test_item_page_says_why_there_is_no_audience_without_purchase_prediction(client, engine):
+    with pytest.raises(TailorError) as raised:
+        engine.campaigns.audience("i10", 10)  # this shop trained no propensity model
+    page = unescape(client.get("/console/items/i10").text)
+    assert raised.value.message in page and 'id="likely-buyers"' not in page
 
 
 def test_searching_goes_to_an_exact_match_or_lists_matches(client):

@@ -16,6 +16,7 @@ from typing import Any
 from tailor.engine import Engine
 
 SCENARIO_K = 10
+AUDIENCE_K = 10
 Probe = Callable[[Engine, str], Callable[..., Any] | None]
 
 
@@ -48,6 +49,11 @@ def _engine_method(*names: str) -> Probe:
     return probe
 
 
+def _audience(engine: Engine, lang: str) -> Callable[..., Any] | None:
+    audience = _method(getattr(engine, "campaigns", None), "audience")
+    return None if audience is None else lambda item_id: audience(item_id, AUDIENCE_K)
+
+
 def _online_report(engine: Engine, lang: str) -> Callable[..., Any] | None:
     if importlib.util.find_spec("tailor.online") is None:
         return None
@@ -61,7 +67,7 @@ CAPABILITIES: dict[str, Probe] = {
     "profile": _profile,
     "purchase": _engine_method("purchase_probability"),
     "push_plan": _engine_method("plan_push", "push_plan"),
-    "audience": _engine_method("audience"),
+    "audience": _audience,
     "bought_together": _scenario("bought_together"),
     "continue_shopping": _scenario("continue_shopping"),
     "experiments": _online_report,

@@ -22,6 +22,7 @@ from typing import Any, Self
 from tailor.artifacts import CURRENT_FILE, Manifest, current_version, load_artifact
 from tailor.cache import ItemChange, SharedCache, open_cache
 from tailor.cache.base import ChangeKind
+from tailor.campaigns.service import Campaigns
 from tailor.engine.scenarios import Scenarios, Served
 from tailor.engine.serve import Recommendation, Serving
 from tailor.engine.train import Evaluation, Progress, evaluate_models, load_dataset
@@ -261,6 +262,11 @@ class Engine:
         if self._propensity is None:
             self._propensity = PropensityService(self.store, self.settings)
         return self._propensity
+
+    @property
+    def campaigns(self) -> Campaigns:
+        """Item audiences and coupon targeting, on the current propensity version."""
+        return Campaigns(self.store, self.settings, self.propensity)
 
     @property
     def reviews(self) -> ReviewInsights:
