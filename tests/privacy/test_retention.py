@@ -9,7 +9,7 @@ import pytest
 from privacy_setup import DAY_MS, user_events
 
 from tailor.errors import InvalidInputError
-from tailor.privacy import parse_age, purge
+from tailor.privacy import PurgeResult, parse_age, purge
 from tailor.store import open_store
 from tailor.store.base import Feedback, ServedList, WriteRecord
 
@@ -51,9 +51,13 @@ def test_purge_deletes_old_rows_and_what_depends_on_them(store_url: str) -> None
         (entry,) = store.audit_entries()
         assert (entry.action, entry.target) == ("purge", f"before {result.before}")
         assert purge(store, timedelta(days=365), actor="tests", now_ms=NOW).tables == {}
+        ages_ago = purge(store, parse_age("200000w"), actor="tests", now_ms=NOW)  # before year 1
+        assert ages_ago == PurgeResult(before="1970-01-01T00:00:00+00:00", tables={})
 
 
-@pytest.mark.parametrize("text", ["", "365", "d", "0d", "1y", "-5d", "1.5d", "9999999d"])
+@pytest.mark.parametrize(
+    "text", ["", "365", "d", "0d", "1y", "-5d", "1.5d", "9999999d", " 365d", "365d\n", "３６５d"]
+)
 def test_an_age_that_is_not_whole_hours_days_or_weeks_is_refused(text: str) -> None:
     with pytest.raises(InvalidInputError) as refused:
         parse_age(text)
@@ -62,5 +66,5 @@ def test_an_age_that_is_not_whole_hours_days_or_weeks_is_refused(text: str) -> N
 
 def test_ages_in_hours_days_and_weeks() -> None:
     assert parse_age("48h") == timedelta(hours=48)
-    assert parse_age(" 365d ") == timedelta(days=365)
+    assert parse_age("365d") == timedelta(days=365)
     assert parse_age("52w") == timedelta(weeks=52)

@@ -13,19 +13,21 @@ from tailor.store.base import Store
 
 PURGE_ACTION = "purge"
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
-_AGE = re.compile(r"^\s*(\d{1,6})\s*([hdw])\s*$")
+# An age as the API schema states it (ASCII only, so Python and the schema's regex agree).
+AGE_PATTERN = "^[1-9][0-9]{0,5}[hdw]$"
+_AGE = re.compile(AGE_PATTERN.strip("^$"))
 
 
 def parse_age(text: str, field: str = "older_than") -> timedelta:
     """`365d`, `12w` or `48h` as a timedelta; InvalidInputError naming `field` otherwise."""
-    match = _AGE.match(text)
-    if match is None or int(match[1]) == 0:
+    match = _AGE.fullmatch(text)
+    if match is None:
         raise InvalidInputError(
             f"{field} must be a positive whole number of hours, days or weeks, like 365d, 52w "
             f"or 48h; got {text!r}",
             field=field,
         )
-    return int(match[1]) * _UNITS[match[2]]
+    return int(text[:-1]) * _UNITS[text[-1]]
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ def purge(
 ) -> PurgeResult:
     """Delete events (and dependent rows) older than `older_than` before `now_ms` (default: now)."""
     now_ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-    cutoff = now_ms - int(older_than.total_seconds() * 1000)
+    # Nothing stored is older than 1970 (ingestion refuses it), and datetime ends before year 1.
+    cutoff = max(now_ms - int(older_than.total_seconds() * 1000), 0)
     before = datetime.fromtimestamp(cutoff / 1000, UTC).isoformat(timespec="seconds")
     with audited(store, actor, PURGE_ACTION, f"before {before}"):
         tables = store.purge_before(cutoff)

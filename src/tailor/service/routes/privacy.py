@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tailor.privacy import erase_user, parse_age, purge
 from tailor.privacy.erasure import UserCache
+from tailor.privacy.retention import AGE_PATTERN
 from tailor.service.auth import requires
 from tailor.service.routes import EngineDep
 from tailor.service.schemas import ErrorOut
@@ -38,7 +39,8 @@ class PurgeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     older_than: str = Field(
-        max_length=20, description="events older than this go: hours, days or weeks, e.g. 365d"
+        pattern=AGE_PATTERN,
+        description="events older than this go: hours, days or weeks, e.g. 365d",
     )
 
 
