@@ -15,6 +15,8 @@ import pytest
 
 pytest.importorskip("ray", reason="the distributed tests need the ray extra")
 
+from ray_processes import stop_processes_under  # noqa: E402
+
 from tailor.distributed import connect  # noqa: E402
 from tailor.engine import Engine  # noqa: E402
 from tailor.propensity.service import train_propensity  # noqa: E402
@@ -31,24 +33,27 @@ enabled = false
 
 @pytest.fixture(scope="session")
 def ray_temp_dir() -> Iterator[str]:
-    """Ray's session files (sockets, logs), kept short and under /tmp; removed at the end."""
+    """Ray's session files (sockets, logs), kept short and under /tmp. At the end the cluster is
+    shut down, and no process of it may be left."""
     folder = tempfile.mkdtemp(prefix="tailor-ray-", dir="/tmp")
     yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def _ray_shutdown_at_end() -> Iterator[None]:
-    yield
     import ray
 
     ray.shutdown()
+    stop_processes_under(folder)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
-def local_ray(ray_temp_dir: str, _ray_shutdown_at_end: None) -> ModuleType:
+def local_ray(ray_temp_dir: str) -> ModuleType:
     """The in-process local cluster, started on first use (a no-op while it runs)."""
-    return connect("local", num_cpus=2, _temp_dir=ray_temp_dir, include_dashboard=False)
+    try:
+        return connect("local", num_cpus=2, _temp_dir=ray_temp_dir, include_dashboard=False)
+    except Exception:  # Ray waits 30 s for its raylet to start: a busy machine can take longer
+        import ray
+
+        ray.shutdown()
+        return connect("local", num_cpus=2, _temp_dir=ray_temp_dir, include_dashboard=False)
 
 
 @dataclass(frozen=True)

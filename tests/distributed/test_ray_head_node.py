@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ray_processes import stop_processes_under
 from typer.testing import CliRunner
 
 from tailor.cli import app
@@ -25,19 +26,6 @@ RAY = Path(sys.executable).with_name("ray")
 TAILOR = Path(sys.executable).with_name("tailor")
 # a test cluster on this machine only: no token to hand around
 ENV = {**os.environ, "RAY_DISABLE_USAGE_STATS": "1", "RAY_AUTH_MODE": "disabled"}
-
-
-def _processes_under(folder: str) -> list[int]:
-    """Pids of processes whose command line names `folder` (Ray's processes name their temp dir)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if folder in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
 
 
 @pytest.fixture
@@ -58,11 +46,9 @@ def head_address() -> Iterator[str]:
     finally:
         head.send_signal(signal.SIGTERM)  # ray start --block drains, then stops what it started
         head.wait(timeout=90)
-        deadline = time.monotonic() + 30
-        while _processes_under(folder) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert not _processes_under(folder), "Ray processes outlived their head node"
+        left = stop_processes_under(folder)
         shutil.rmtree(folder, ignore_errors=True)
+        assert not left, f"Ray processes {left} outlived their head node (killed now)"
 
 
 def test_tailor_recommend_on_a_started_head_node(head_address, trained_shop, tmp_path) -> None:

@@ -44,7 +44,7 @@ def test_replicas_split_each_batch_and_weigh_it_back_together() -> None:
 
 
 def markov_data(
-    n_users: int = 240, length: int = 10, noise: float = 0.3
+    n_users: int = 400, length: int = 10, noise: float = 0.2
 ) -> tuple[Dataset, np.ndarray]:
     rng = np.random.default_rng(0)
     successor = rng.permutation(N_ITEMS)

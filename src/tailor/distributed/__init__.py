@@ -42,7 +42,12 @@ def connect(address: str = "auto", **init_args: Any) -> ModuleType:
     if address == "local":
         init_args.setdefault("include_dashboard", False)
         address = None
-    ray.init(address=address, log_to_driver=False, **init_args)
+    try:
+        ray.init(address=address, log_to_driver=False, **init_args)
+    except ConnectionError as exc:
+        raise ConfigError(
+            f"no Ray cluster answers at {address!r} ({exc}); start one with `ray start --head`"
+        ) from exc
     return ray
 
 
