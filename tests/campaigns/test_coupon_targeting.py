@@ -94,14 +94,16 @@ def test_audience_ranks_users_by_probability(shop_before_cutoff):
 def test_coupon_campaign_respects_the_budget(shop_before_cutoff):
     settings, shop, cutoff = shop_before_cutoff
     leaf = _top_leaf(shop, cutoff)
-    body = {"category": leaf, "value": 3.0, "budget": 100.0, "margin": 0.6, "at": cutoff}
+    value = round(0.05 * float(shop.items.loc[shop.items["category"] == leaf, "price"].median()), 1)
+    budget = 30.5 * value
+    body = {"category": leaf, "value": value, "budget": budget, "margin": 0.9, "at": cutoff}
     with TestClient(create_app(settings)) as client:
         answer = client.post("/v1/campaigns/coupon", json=body)
         assert answer.status_code == 200, answer.text
         plan = answer.json()
         assert plan["target"]["category"] == leaf and plan["assumption"]
-        assert 0 < plan["coupons"] <= math.floor(100.0 / 3.0) == plan["max_coupons"]
-        assert plan["worst_case_cost"] <= 100.0
+        assert 0 < plan["coupons"] <= math.floor(budget / value) == plan["max_coupons"] == 30
+        assert plan["worst_case_cost"] <= budget
         profits = [u["expected_profit"] for u in plan["users"]]
         assert min(profits) > 0 and profits == sorted(profits, reverse=True)
         assert all(u["probability_with_coupon"] >= u["probability"] for u in plan["users"])
@@ -141,7 +143,7 @@ def test_targeted_users_gain_more_planted_profit_than_random_ones(shop_before_cu
     settings, shop, cutoff = shop_before_cutoff
     leaf = _top_leaf(shop, cutoff)
     in_leaf = shop.items[shop.items["category"] == leaf]
-    value, margin = round(0.1 * float(in_leaf["price"].median()), 1), 0.5
+    value, margin = round(0.05 * float(in_leaf["price"].median()), 1), 0.9
     campaign = CouponCampaign(
         value=value, budget=60 * value, margin=margin, category=leaf, at=cutoff
     )
@@ -158,7 +160,7 @@ def test_targeted_users_gain_more_planted_profit_than_random_ones(shop_before_cu
         horizon_days=HORIZON,
     )
     outcome = targeting_outcome(planted, [u["user_id"] for u in plan["users"]], 60)
-    assert outcome.coupons > 10
+    assert outcome.coupons >= 5
     assert outcome.captured > max(outcome.random, 0.0)
 
 
@@ -185,9 +187,13 @@ def test_a_user_who_carts_only_cheap_items_is_the_more_price_sensitive():
 
 def test_coupon_uplift_and_choice():
     p = np.array([0.0, 0.1, 0.1, 0.5])
-    lifted = with_coupon(p, np.array([1.0, 0.0, 1.0, 2.0]), 0.3)
-    assert lifted[0] == 0 and lifted[1] == pytest.approx(0.1) and lifted[2] > 0.1
-    assert 0.5 < lifted[3] < 1
+    grid = np.array([0.0, 1.0, 2.0])
+    certain = np.eye(3)[[1, 0, 1, 2]]  # sensitivities 1, 0, 1 and 2, known exactly
+    lifted = with_coupon(p, certain, grid, 0.3)
+    assert lifted[0] == 0 and lifted[1] == pytest.approx(0.1)
+    assert lifted[2] == pytest.approx(1 - 0.9 ** np.exp(0.3)) and 0.5 < lifted[3] < 1
+    unsure = with_coupon(p[2:3], np.array([[0.5, 0.0, 0.5]]), grid, 0.3)
+    assert unsure[0] > lifted[2]  # the same mean sensitivity, uncertain: more expected uplift
     profit = pd.Series([3.0, -1.0, 5.0, 3.0], index=["b", "x", "a", "c"])
     assert list(choose(profit, 2)) == ["a", "b"]
     assert list(choose(profit, 10)) == ["a", "b", "c"]

@@ -5,7 +5,9 @@ which moves its position within the category down by `shift = log(p / (p - c)) /
 `tailor.campaigns.prices`). A user's purchase rate follows their measured price sensitivity s_u
 (`tailor.campaigns.elasticity`): it scales by `exp(s_u * shift)`. Purchases are treated as a
 Poisson process over the horizon, so P(buy | coupon) = 1 - (1 - P(buy)) ** exp(s_u * shift),
-where P(buy) is the calibrated propensity of the user buying the target within the horizon.
+where P(buy) is the calibrated propensity of the user buying the target within the horizon,
+averaged over the posterior of s_u (the uplift is convex in s_u, so a point estimate would
+understate it for users whose sensitivity is uncertain).
 
 A coupon is paid only when redeemed, so for a margin m (share of the price that is profit):
 
@@ -60,10 +62,13 @@ class CouponCampaign:
         return math.floor(self.budget / self.value + 1e-9)
 
 
-def with_coupon(probability: np.ndarray, sensitivity: np.ndarray, shift: float) -> np.ndarray:
-    """P(buy | coupon) under the uplift assumption above."""
-    keep = np.clip(1.0 - probability, 0.0, 1.0) ** np.exp(sensitivity * shift)
-    return 1.0 - keep
+def with_coupon(
+    probability: np.ndarray, posterior: np.ndarray, grid: np.ndarray, shift: float
+) -> np.ndarray:
+    """P(buy | coupon) under the uplift assumption above, averaged over each user's posterior
+    of their sensitivity (`posterior[u]`: weights on `grid`)."""
+    keep = np.clip(1.0 - probability, 0.0, 1.0)[:, None] ** np.exp(grid * shift)[None, :]
+    return 1.0 - (keep * posterior).sum(axis=1)
 
 
 def incremental_profit(

@@ -1,15 +1,16 @@
 """Each user's price sensitivity, measured from which of their views led to a cart or purchase.
 
 The model: a view of an item whose price sits at z (see `tailor.campaigns.prices`) leads to a
-response (a cart or purchase of the item that day) at a rate `a_u * exp(-s_u * z)`. Given the user's
+response at a rate `a_u * exp(-s_u * z)`. A response is a cart, or a purchase in a shop that
+records no carts: one per view, so views and responses count alike. Given the user's
 number of responses, which views responded depends only on s_u (a conditional likelihood that
 needs no estimate of a_u):
 
     log L_u(s) = -s * sum(z of responded views) - R_u * log(sum over views of exp(-s * z))
 
-A user has few responses, so s_u is an empirical-Bayes posterior mean: the prior is a discrete
+A user has few responses, so s_u is an empirical-Bayes posterior: the prior is a discrete
 distribution on a grid of s, fitted to all users by EM (the nonparametric maximum likelihood
-prior), and each user's likelihood moves it. A user without responses gets the prior mean.
+prior), and each user's likelihood moves it. A user without responses keeps the prior.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-DAY_MS = 86_400_000
 GRID = np.linspace(0.0, 3.0, 61)
-RESPONSE_KINDS = ("cart", "purchase")
+RESPONSE_KINDS = ("cart", "purchase")  # the first the shop records is the response
 EM_ITERATIONS = 200
 
 
@@ -30,14 +30,21 @@ EM_ITERATIONS = 200
 class PriceSensitivity:
     grid: np.ndarray
     prior_: np.ndarray  # weights on the grid
-    by_user_: pd.Series  # user_id -> posterior mean sensitivity
+    users_: pd.Index  # users with priced views
+    posterior_: np.ndarray  # (users, grid) weights
 
     @property
     def prior_mean_(self) -> float:
         return float(self.prior_ @ self.grid)
 
+    def posterior(self, user_ids: pd.Index | list[str]) -> np.ndarray:
+        """(len(user_ids), grid) posterior weights; the prior for users without priced views."""
+        rows = self.users_.get_indexer(user_ids)
+        return np.where(rows[:, None] >= 0, self.posterior_[rows], self.prior_[None, :])
+
     def of(self, user_ids: pd.Index | list[str]) -> np.ndarray:
-        return self.by_user_.reindex(user_ids).fillna(self.prior_mean_).to_numpy(np.float64)
+        """Posterior mean sensitivity of each user."""
+        return self.posterior(user_ids) @ self.grid
 
 
 def _log_likelihoods(
@@ -48,12 +55,9 @@ def _log_likelihoods(
     views = past[past["kind"] == "view"]
     views = views.assign(z=views["item_id"].map(z)).dropna(subset=["z"])
     users = pd.Index(views["user_id"].unique())
-    responses = (
-        past[past["kind"].isin(RESPONSE_KINDS)]
-        .assign(day=lambda f: f["ts"] // DAY_MS, z=lambda f: f["item_id"].map(z))
-        .dropna(subset=["z"])
-        .drop_duplicates(["user_id", "item_id", "day"])
-    )
+    kind = next((k for k in RESPONSE_KINDS if (past["kind"] == k).any()), RESPONSE_KINDS[-1])
+    responses = past[past["kind"] == kind]
+    responses = responses.assign(z=responses["item_id"].map(z)).dropna(subset=["z"])
     responses = responses[responses["user_id"].isin(users)]
     rows = users.get_indexer(views["user_id"])
     membership = sparse.csr_matrix(
@@ -82,5 +86,6 @@ def fit_price_sensitivity(past: pd.DataFrame, positions: pd.DataFrame) -> PriceS
     if len(informative):
         for _ in range(EM_ITERATIONS):
             prior = _posterior(informative, prior).mean(axis=0)
-    by_user = pd.Series(_posterior(log_likelihood, prior) @ GRID, index=users, dtype=np.float64)
-    return PriceSensitivity(grid=GRID, prior_=prior, by_user_=by_user)
+    return PriceSensitivity(
+        grid=GRID, prior_=prior, users_=users, posterior_=_posterior(log_likelihood, prior)
+    )

@@ -150,14 +150,15 @@ class Campaigns:
             probability = self._probabilities(past, items, days, target.item_id, ITEM)
         else:
             probability = self._probabilities(past, items, days, target.category, CATEGORY)
-        sensitivity = fit_price_sensitivity(past, positions).of(probability.index)
+        fitted = fit_price_sensitivity(past, positions)
+        posterior = fitted.posterior(probability.index)
         p0 = probability.to_numpy()
-        p1 = with_coupon(p0, sensitivity, shift)
+        p1 = with_coupon(p0, posterior, fitted.grid, shift)
         return pd.DataFrame(
             {
                 "probability": p0,
                 "probability_with_coupon": p1,
-                "price_sensitivity": sensitivity,
+                "price_sensitivity": posterior @ fitted.grid,
                 "expected_cost": campaign.value * p1,
                 "expected_profit": incremental_profit(
                     p0, p1, campaign.margin * target.price, campaign.value

@@ -54,7 +54,7 @@ def router(settings: Settings) -> APIRouter:
     def audience(
         item_id: Annotated[str, Path(max_length=settings.ingest.max_id_length)],
         engine: EngineDep,
-        k: Annotated[int, Query(ge=1, le=limit, description="how many users")] = 100,
+        k: Annotated[int, Query(ge=1, le=limit, description="how many users")] = min(100, limit),
         days: Annotated[
             int | None, Query(ge=1, description="horizon; one of propensity.days")
         ] = None,
