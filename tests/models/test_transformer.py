@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -217,6 +218,20 @@ def test_a_never_bought_item_is_recommended_to_users_of_its_theme(themed) -> Non
     assert np.mean(np.concatenate(beats_unrelated)) > 0.95
     assert np.mean(np.concatenate(ranks)) < WARM - 1  # not trailing its theme's bought items
     assert np.mean(np.concatenate(in_top10)) > 0.5
+
+
+def test_a_never_bought_items_place_does_not_depend_on_the_scale_of_its_tower(themed) -> None:
+    """Tower scores reach the fused scale through each user's quantiles, so a tower a hundred times
+    less sure (raw scores near zero, below most bought items) still gives the same top 10s."""
+    data, theme, model = themed
+    users = data.user_batch(np.arange(data.n_users))
+    top10 = model.recommend(users, k=10).item_idx
+    unsure = copy.deepcopy(model)
+    unsure.tower_table_ = unsure.tower_table_ / 100
+    unsure.item_table_[1:][~unsure.trained_items_] /= 100
+    np.testing.assert_array_equal(unsure.recommend(users, k=10).item_idx, top10)
+    never_bought = data.item_ids.indices([f"t{k}-{WARM}" for k in range(len(THEMES))])
+    assert np.mean((top10 == never_bought[theme][:, None]).any(1)) > 0.5
 
 
 def test_chinese_text_gives_sensible_neighbours_for_a_never_bought_item() -> None:

@@ -9,9 +9,12 @@ from items with training events.
 
 Cold items (text, no training events; `trained_items_` is False for them) are served by a
 text tower trained alongside: its loss repeats the ranking with a random half of the targets
-and negatives seen by their text alone, so a new item competes with bought ones on the same
-scale. The tower reads the user states without sending gradients back, so it leaves the fused
-model as it would be without it.
+and negatives seen by their text alone. The tower reads the user states without sending
+gradients back, so it leaves the fused model as it would be without it. A text-only score is
+less sure than a fused one, so raw tower scores almost never reach a top 10. At request time
+each user's tower scores are therefore moved onto the fused scale by quantiles: a cold item
+whose tower score beats a share q of the trained items' tower scores gets the fused score at
+quantile q of the trained items (`_on_fused_scale`).
 
 Training holds out the last event of `validation_users` random users (with at least three
 events), scores their NDCG@10 over the full catalogue after every epoch, stops after `patience`
@@ -139,6 +142,7 @@ class SequenceTransformer(Recommender):
             self._train(items_net, seqs, kinds, trained, holdout, rng, generator)
         self.trained_items_ = trained[1:].numpy().copy()
         self.item_table_ = _served_table(items_net, trained).numpy().copy()
+        self.tower_table_ = _tower_table(items_net).numpy().copy()
         counts = np.bincount(data.items, minlength=data.n_items)
         self.fallback_scores_ = np.log1p(counts).astype(np.float32)
         self.default_kind_ = int(np.bincount(data.kind_codes).argmax()) if data.n_events else 0
@@ -224,7 +228,20 @@ class SequenceTransformer(Recommender):
         scores[:] = self.fallback_scores_
         if len(rows):
             hidden = self._user_vectors([histories[i] for i in rows], [kinds[i] for i in rows])
-            scores[rows] = hidden @ self.item_table_[1:].T
+            scores[rows] = self._on_fused_scale(hidden, hidden @ self.item_table_[1:].T)
+        return scores
+
+    def _on_fused_scale(self, hidden: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Each user's untrained-item (tower) scores mapped onto the quantiles of the user's fused
+        scores of trained items, as the tower ranks them among the trained items' tower scores."""
+        trained, towers = self.trained_items_, getattr(self, "tower_table_", None)
+        if towers is None or not self.params.text or trained.all() or not trained.any():
+            return scores  # nothing to move (an artifact saved before the mapping keeps raw scores)
+        fused = np.sort(scores[:, trained], axis=1)
+        tower = np.sort(hidden @ towers[trained].T, axis=1)
+        cold = np.flatnonzero(~trained)
+        for row in range(len(scores)):
+            scores[row, cold] = np.interp(scores[row, cold], tower[row], fused[row])
         return scores
 
     def _user_vectors(self, histories: list[np.ndarray], kinds: list[np.ndarray]) -> np.ndarray:
@@ -275,6 +292,15 @@ def _unwrapped(step: torch.nn.Module) -> torch.nn.Module:
 def _served_table(items_net: ItemTable, trained: torch.Tensor) -> torch.Tensor:
     items_net.eval()
     return items_net.served(trained)
+
+
+@torch.no_grad()
+def _tower_table(items_net: ItemTable) -> torch.Tensor:
+    """(n_items, dim) text-tower vectors of every item (zeros without text)."""
+    if items_net.text_tower is None:
+        return torch.zeros_like(items_net.ids.weight[1:])
+    items_net.eval()
+    return items_net.text_only()[1:]
 
 
 def _training_sequences(
