@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from tailor.engine import Engine
 from tailor.ingest.synthetic import generate_shop
 from tailor.propensity.service import train_propensity
+from tailor.reviews import train_reviews
 from tailor.service import create_app
 from tailor.service.auth import create_key
 from tailor.settings import Role, Settings, load_settings
@@ -23,6 +24,7 @@ def settings_in(folder: Path, **service: object) -> Settings:
         store_url=f"sqlite:///{folder}/tailor.db",
         artifacts_dir=folder / "artifacts",
         train={"models": ["popular", "itemknn", "content"]},
+        reviews={"min_reviews": 2},  # the small shop has a handful
         service=service,
     )
 
@@ -34,8 +36,8 @@ def admin_key(settings: Settings) -> str:
 
 @pytest.fixture(scope="module")
 def trained_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small synthetic shop, stored and trained once per module (recommenders and purchase
-    prediction, so no route answers 503 for want of a model)."""
+    """A small synthetic shop, stored and trained once per module (recommenders, purchase
+    prediction and review sentiment, so no route answers 503 for want of a model)."""
     folder = tmp_path_factory.mktemp("shop")
     shop = generate_shop(80, 40, days=20, seed=7)
     with Engine(settings_in(folder)) as engine:
@@ -44,6 +46,7 @@ def trained_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         engine.ingest_events(shop.events)
         engine.train()
         train_propensity(engine.store, engine.settings)
+        train_reviews(engine.store, engine.settings)
     return folder
 
 
