@@ -123,7 +123,8 @@ def evaluate_propensity(
             "split": f"time: features before the test cutoff, label = a purchase in the {days} days after",
             "test_cutoff_ms": test_cutoff,
             "train_windows": settings.propensity.windows - 1,
-            "calibration": f"{settings.propensity.calibration} on the latest window before the test",
+            "calibration": f"{settings.propensity.calibration}, cross-fitted over the windows "
+            "(purged of windows sharing label time)",
             "step_days": settings.propensity.step_days,
             "baseline": "logistic regression on log recency/frequency",
         },

@@ -3,8 +3,8 @@
 For a horizon of N days and an anchor time A (the end of the data when training for serving,
 the test cutoff when evaluating), window k has cutoff `A - N days - k * step_days`: features
 from the events before the cutoff, label = a purchase within N days after it. Every label
-window ends by A, so nothing after A is used. Calibration is cross-fitted over the windows
-(see `tailor.propensity.model`).
+window ends by A, so nothing after A is used. Calibration is cross-fitted over the windows,
+purged of windows that share label time (see `tailor.propensity.model`).
 
 - user model: P(user buys anything within N days), one row per user with events before the cutoff;
 - pair model: P(user buys this item / anything in this category within N days), rows for the
@@ -40,6 +40,11 @@ def cutoffs(anchor: int, days: int, settings: Settings) -> list[int]:
     """Window cutoffs, latest (the calibration window) first."""
     step = settings.propensity.step_days * DAY_MS
     return [int(anchor - days * DAY_MS - k * step) for k in range(settings.propensity.windows)]
+
+
+def label_period(cutoff: int, days: int) -> tuple[int, int]:
+    """[start, end) of a window's label time, in ms."""
+    return cutoff, cutoff + days * DAY_MS
 
 
 def user_rows(
@@ -142,8 +147,11 @@ def _booster(settings: Settings) -> CalibratedBooster:
 def fit_user_model(
     events: pd.DataFrame, anchor: int, days: int, settings: Settings
 ) -> CalibratedBooster:
-    windows = [user_rows(events, c, days, settings) for c in cutoffs(anchor, days, settings)]
-    return _booster(settings).fit([(x, y) for x, y in windows if len(x)])
+    windows = [(c, *user_rows(events, c, days, settings)) for c in cutoffs(anchor, days, settings)]
+    kept = [(c, x, y) for c, x, y in windows if len(x)]
+    return _booster(settings).fit(
+        [(x, y) for _, x, y in kept], [label_period(c, days) for c, _, _ in kept]
+    )
 
 
 def fit_pair_model(
@@ -151,11 +159,13 @@ def fit_pair_model(
 ) -> CalibratedBooster:
     rng = np.random.default_rng(settings.train.random_state)
     windows = [
-        pair_rows(events, c, days, settings, intervals, rng)
+        (c, pair_rows(events, c, days, settings, intervals, rng))
         for c in cutoffs(anchor, days, settings)
     ]
+    kept = [(c, w) for c, w in windows if len(w)]
     return _booster(settings).fit(
-        [(pair_matrix(w), w["label"].to_numpy()) for w in windows if len(w)]
+        [(pair_matrix(w), w["label"].to_numpy()) for _, w in kept],
+        [label_period(c, days) for c, _ in kept],
     )
 
 
