@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -37,6 +38,9 @@ from tailor.errors import InvalidInputError, NotFittedError, TailorError, Unknow
 from tailor.text import DEFAULT_ENCODER
 
 log = logging.getLogger(__name__)
+# Texts whose vectors are remembered (catalogue and FAQ documents, recent questions); the least
+# recently used beyond this are encoded again when next needed, so memory stays bounded.
+MAX_REMEMBERED_VECTORS = 200_000
 POOL = 20  # best text matches the shopper's taste may re-order
 FAQ_MARGIN = 0.05  # a second FAQ entry is cited when it scores this close to the first
 PURCHASE = "purchase"
@@ -79,7 +83,7 @@ class Assistant:
         self.settings = engine.settings.assistant
         self.composer = composer or TemplateComposer()
         self._encoder, self._encoder_lock = query_encoder(DEFAULT_ENCODER)
-        self._vectors: dict[str, np.ndarray] = {}
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # least recently used first
         self.classifier = IntentClassifier(self).fit(load_seeds())
         self._lock = threading.Lock()
         self._faq: tuple[tuple[tuple[str, int], ...], FaqIndex] | None = None
@@ -97,12 +101,18 @@ class Assistant:
         return self._encoder.dim
 
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        new = [text for text in dict.fromkeys(texts) if text not in self._vectors]
-        if new:
-            with self._encoder_lock:
+        wanted = list(dict.fromkeys(texts))
+        with self._encoder_lock:
+            new = [text for text in wanted if text not in self._vectors]
+            if new:
                 vectors = self._encoder.encode(new, batch_size=batch_size, progress=progress)
                 self._vectors.update(zip(new, vectors))
-        return np.array([self._vectors[text] for text in texts], dtype=np.float32).reshape(
+            found = {text: self._vectors[text] for text in wanted}
+            for text in wanted:
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > MAX_REMEMBERED_VECTORS:
+                self._vectors.popitem(last=False)
+        return np.array([found[text] for text in texts], dtype=np.float32).reshape(
             len(texts), self.dim
         )
 
