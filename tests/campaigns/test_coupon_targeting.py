@@ -4,6 +4,8 @@ planted: trained on the days before a cutoff, scored against the planted profit 
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,7 @@ from tailor.campaigns.planted import planted_coupon_profit, targeting_outcome
 from tailor.campaigns.prices import price_positions
 from tailor.engine import Engine
 from tailor.errors import InvalidInputError
+from tailor.ingest.demo import demo_shop
 from tailor.ingest.synthetic import DAY_MS, generate_shop
 from tailor.propensity.service import train_propensity
 from tailor.service import create_app
@@ -200,3 +203,25 @@ def test_coupon_uplift_and_choice():
     with pytest.raises(InvalidInputError) as bad:
         CouponCampaign(value=1.0, budget=10.0, margin=0.3, item_id="i1", category="c")
     assert bad.value.field == "item_id"
+
+
+def test_requests_as_of_now_share_one_snapshot_until_it_ages_or_holds_an_erased_user(
+    tmp_path, monkeypatch
+):
+    settings = load_settings(store_url=f"sqlite:///{tmp_path}/t.db", artifacts_dir=tmp_path)
+    shop = demo_shop(150, 40)  # its history ends today, so "now" has users
+    reads = []
+    with Engine(settings) as engine:
+        engine.put_items(shop.items)
+        engine.ingest_events(shop.events)
+        events = engine.store.events
+        monkeypatch.setattr(engine.store, "events", lambda **kw: reads.append(kw) or events(**kw))
+        campaigns = engine.campaigns
+        first = campaigns.snapshot()
+        assert campaigns.snapshot() is first and len(reads) == 1  # as of now: reused
+        assert campaigns.snapshot(at=first.now) is not first and len(reads) == 2  # explicit: read
+        user = str(first.users.index[0])
+        assert campaigns.holds_user(user) and campaigns.forget_user(user) == 1
+        assert campaigns.snapshot() is not first and len(reads) == 3  # erased: read afresh
+        aged = campaigns._latest = replace(campaigns.snapshot(), made=time.monotonic() - 61)
+        assert campaigns.snapshot() is not aged and len(reads) == 4  # older than 60 s: read

@@ -63,11 +63,12 @@ def test_erasure_leaves_no_trace_now_nor_after_the_next_training(shop_engine: En
     }  # fmt: skip
     assert receipt.caches == {
         "profiles": 1, "served_lists": 1, "model_user_ids": 1, "risk_scores": 1,
+        "campaign_snapshot": 0,  # this shop's history is older than the campaigns' lookback
     }  # fmt: skip
     assert receipt.artifact_versions == [f"{first_version}-erased1"]
     after = check(engine, risk)
     assert after.passed, after
-    assert after.tables_searched >= 9 and after.files_searched > 5 and after.caches_searched == 4
+    assert after.tables_searched >= 9 and after.files_searched > 5 and after.caches_searched == 5
     assert engine.store.write_log()["origin"].tolist() == ["api"]  # what does not name them stays
 
     engine.reload_if_changed()

@@ -27,7 +27,6 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("GET", "/v1/users/{user_id}/profile"): Role.read,
     ("GET", "/v1/users/{user_id}/purchase-probability"): Role.read,
     ("GET", "/v1/items/{item_id}/review-insights"): Role.read,
-    ("GET", "/v1/items/{item_id}/review-insights"): Role.read,
     ("POST", "/v1/push/plans"): Role.admin,
     ("GET", "/v1/risk/users"): Role.admin,
     ("GET", "/v1/risk/users/{user_id}"): Role.admin,

@@ -2,11 +2,16 @@
 
 Both read the events of the last `campaigns.lookback_days` once and score every user seen in
 them with the pair model: P(user buys the item, or anything in the category, within N days).
+Reading and featurizing the lookback is most of the cost and does not depend on the item, so a
+request "as of now" reuses the latest snapshot for `campaigns.snapshot_seconds`; a request with
+an explicit time always reads afresh.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -39,26 +44,61 @@ def _round(values: np.ndarray | float) -> np.ndarray:
     return np.round(np.asarray(values, dtype=np.float64), 6)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The catalogue and the lookback's prepared events before `now`, with every user's features."""
+
+    now: int
+    items: pd.DataFrame
+    past: pd.DataFrame
+    users: pd.DataFrame
+    made: float  # time.monotonic() when read
+
+
 class Campaigns:
     def __init__(self, store: Store, settings: Settings, propensity: PropensityService) -> None:
         self.store = store
         self.settings = settings
         self.propensity = propensity
+        self._latest: Snapshot | None = None
+        self._lock = threading.Lock()
 
-    def _history(self, now: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(the catalogue, prepared events of the lookback before `now`)."""
+    def snapshot(self, at: int | None = None) -> Snapshot:
+        """As of `at`, or as of now (the latest snapshot while younger than snapshot_seconds)."""
+        if at is not None:
+            return self._read(at)
+        with self._lock:
+            latest = self._latest
+            fresh = self.settings.campaigns.snapshot_seconds
+            if latest is None or time.monotonic() - latest.made > fresh:
+                latest = self._latest = self._read(time.time_ns() // 1_000_000)
+            return latest
+
+    def holds_user(self, user_id: str) -> bool:
+        latest = self._latest
+        return latest is not None and user_id in latest.users.index
+
+    def forget_user(self, user_id: str) -> int:
+        """Drop the latest snapshot if it holds the user (the next request reads afresh)."""
+        with self._lock:
+            if not self.holds_user(user_id):
+                return 0
+            self._latest = None
+            return 1
+
+    def _read(self, now: int) -> Snapshot:
         items = self.store.items()
         since = now - int(self.settings.campaigns.lookback_days * DAY_MS)
         raw = self.store.events(since=since, until=now)
-        return items, before(prepare_events(raw, items), now)
+        past = before(prepare_events(raw, items), now)
+        users = user_features(past, self.settings.profiles)
+        return Snapshot(now, items, past, users, time.monotonic())
 
-    def _probabilities(
-        self, past: pd.DataFrame, items: pd.DataFrame, days: int, target: str, level: int
-    ) -> pd.Series:
-        """P(buy the target within `days`) of every user with events in `past`, by user_id."""
+    def _probabilities(self, snapshot: Snapshot, days: int, target: str, level: int) -> pd.Series:
+        """P(buy the target within `days`) of every user with events in the snapshot, by user_id."""
         model = self.propensity.current()
         horizon = self.propensity.horizon(model, days)
-        users = user_features(past, self.settings.profiles)
+        past, items, users = snapshot.past, snapshot.items, snapshot.users
         if users.empty:
             return pd.Series(dtype=np.float64)
         pairs = pd.DataFrame({"user_id": users.index, "target": target, "level": level})
@@ -82,11 +122,10 @@ class Campaigns:
         if not 1 <= k <= limit:
             raise InvalidInputError(f"k must be between 1 and {limit}, got {k}", field="k")
         days = days or self.settings.propensity.days[0]
-        now = now if now is not None else time.time_ns() // 1_000_000
-        items, past = self._history(now)
-        if item_id not in set(items["item_id"]):
+        snapshot = self.snapshot(now)
+        if item_id not in set(snapshot.items["item_id"]):
             raise UnknownItemError(item_id)
-        probability = self._probabilities(past, items, days, item_id, ITEM)
+        probability = self._probabilities(snapshot, days, item_id, ITEM)
         top = probability.sort_values(ascending=False, kind="stable").head(k)
         return {
             "item_id": item_id,
@@ -101,17 +140,16 @@ class Campaigns:
         """The users to give the coupon to, by expected incremental profit (see
         `tailor.campaigns.coupons`), within the budget."""
         days = campaign.days or self.settings.propensity.days[0]
-        now = campaign.at if campaign.at is not None else time.time_ns() // 1_000_000
-        items, past = self._history(now)
-        positions = price_positions(items)
-        target = resolve_target(items, positions, campaign.item_id, campaign.category)
+        snapshot = self.snapshot(campaign.at)
+        positions = price_positions(snapshot.items)
+        target = resolve_target(snapshot.items, positions, campaign.item_id, campaign.category)
         shift = target.price_shift(campaign.value)
         if campaign.max_coupons < 1:
             raise InvalidInputError(
                 f"a budget of {campaign.budget:g} does not cover one coupon of {campaign.value:g}",
                 field="budget",
             )
-        scored = self.score_coupon(past, items, positions, target, campaign, days, shift)
+        scored = self.score_coupon(snapshot, positions, target, campaign, days, shift)
         chosen = scored.loc[choose(scored["expected_profit"], campaign.max_coupons)]
         return {
             "target": {
@@ -137,8 +175,7 @@ class Campaigns:
 
     def score_coupon(
         self,
-        past: pd.DataFrame,
-        items: pd.DataFrame,
+        snapshot: Snapshot,
         positions: pd.DataFrame,
         target: Target,
         campaign: CouponCampaign,
@@ -147,10 +184,10 @@ class Campaigns:
     ) -> pd.DataFrame:
         """Per user: P(buy), P(buy | coupon), sensitivity, expected cost and incremental profit."""
         if target.item_id is not None:
-            probability = self._probabilities(past, items, days, target.item_id, ITEM)
+            probability = self._probabilities(snapshot, days, target.item_id, ITEM)
         else:
-            probability = self._probabilities(past, items, days, target.category, CATEGORY)
-        fitted = fit_price_sensitivity(past, positions)
+            probability = self._probabilities(snapshot, days, target.category, CATEGORY)
+        fitted = fit_price_sensitivity(snapshot.past, positions)
         posterior = fitted.posterior(probability.index)
         p0 = probability.to_numpy()
         p1 = with_coupon(p0, posterior, fitted.grid, shift)

@@ -16,16 +16,12 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from tailor.cli import distributed as ray_cli
-from tailor.cli.config_template import CONFIG_TEMPLATE
-from tailor.cli.keys import keys_app, print_access, print_new_key, replace_demo_key
 from tailor.cli import privacy as privacy_cli
 from tailor.cli import propensity as propensity_cli
 from tailor.cli import reviews as reviews_cli
-from tailor.cli.profile import profile as profile_command
+from tailor.cli.config_template import CONFIG_TEMPLATE
 from tailor.cli.forecast import forecast as forecast_command
-from tailor.cli.push import push_app, report_push
-from tailor.cli.risk import risk_app
-from tailor.cli.report import report_app
+from tailor.cli.keys import keys_app, print_access, print_new_key, replace_demo_key
 from tailor.cli.output import (
     console,
     errors,
@@ -36,6 +32,10 @@ from tailor.cli.output import (
     rows_bar,
     step_bar,
 )
+from tailor.cli.profile import profile as profile_command
+from tailor.cli.push import push_app, report_push
+from tailor.cli.report import report_app
+from tailor.cli.risk import risk_app
 from tailor.engine import Engine, Evaluation, Recommendation
 from tailor.errors import TailorError
 from tailor.ingest.writer import ImportReport

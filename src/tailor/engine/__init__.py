@@ -73,6 +73,7 @@ class Engine:
         self.scenarios = Scenarios(self)  # request ids, A/B variants, the served-list log
         self._profiles: ProfileBook | None = None
         self._propensity: PropensityService | None = None
+        self._campaigns: Campaigns | None = None
         self._reviews: ReviewInsights | None = None
         self._owns_cache = cache is None
         self.cache = cache if cache is not None else open_cache(settings.cache)  # connects on use
@@ -266,7 +267,9 @@ class Engine:
     @property
     def campaigns(self) -> Campaigns:
         """Item audiences and coupon targeting, on the current propensity version."""
-        return Campaigns(self.store, self.settings, self.propensity)
+        if self._campaigns is None:
+            self._campaigns = Campaigns(self.store, self.settings, self.propensity)
+        return self._campaigns
 
     @property
     def reviews(self) -> ReviewInsights:

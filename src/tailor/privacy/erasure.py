@@ -57,6 +57,7 @@ def user_caches(
         "profiles": engine.profiles,
         "served_lists": engine.scenarios.log,
         "model_user_ids": ServedModelUsers(engine),
+        "campaign_snapshot": engine.campaigns,
     }
     return {**caches, **(extra or {})}
 

@@ -32,7 +32,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from tailor.errors import InvalidInputError, StoreError
-from tailor.store.base import AuditEntry, FaqEntry, Feedback, ServedList, Store, StoredKey, WriteRecord
+from tailor.store.base import (
+    AuditEntry,
+    FaqEntry,
+    Feedback,
+    ServedList,
+    Store,
+    StoredKey,
+    WriteRecord,
+)
 from tailor.store.erasure import count_rows_naming, erase_user_rows, purge_rows
 from tailor.store.frames import bind_columns, rows_to_frame
 from tailor.store.schema import (
@@ -432,8 +440,8 @@ class DriverSql:
 
 
 _SERVED_FIELDS = tuple(ServedList.__dataclass_fields__)
-_FAQ_FIELDS = tuple(FaqEntry.__dataclass_fields__)
 _AUDIT_FIELDS = tuple(AuditEntry.__dataclass_fields__)
+_FAQ_FIELDS = tuple(FaqEntry.__dataclass_fields__)
 _LOG_COLUMNS = ("request_id", "scenario", "experiment", "variant", "n_items", "ts")
 _WRITE_LOG_COLUMNS = ("ts", "source", "origin", "accepted", "rejected", "duplicates")
 _REJECTION_COLUMNS = ("ts", "source", "origin", "row", "field", "message")

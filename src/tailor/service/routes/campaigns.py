@@ -8,8 +8,6 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from tailor.campaigns.coupons import CouponCampaign
-from tailor.campaigns.service import Campaigns
-from tailor.engine import Engine
 from tailor.ingest.fields import MAX_TS_MS
 from tailor.service.auth import requires
 from tailor.service.routes import EngineDep
@@ -36,10 +34,6 @@ class CouponCampaignIn(BaseModel):
         return CouponCampaign(**self.model_dump())
 
 
-def _campaigns(engine: Engine) -> Campaigns:
-    return Campaigns(engine.store, engine.settings, engine.propensity)
-
-
 def router(settings: Settings) -> APIRouter:
     api = APIRouter(tags=["campaigns"])
     errors = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
@@ -64,7 +58,7 @@ def router(settings: Settings) -> APIRouter:
     ) -> dict[str, Any]:
         """Every user with events in the last `campaigns.lookback_days`, ranked by the calibrated
         P(buys this item within `days`)."""
-        return _campaigns(engine).audience(item_id, k, days=days, now=at)
+        return engine.campaigns.audience(item_id, k, days=days, now=at)
 
     @api.post(
         "/v1/campaigns/coupon",
@@ -77,6 +71,6 @@ def router(settings: Settings) -> APIRouter:
         P(buy | coupon); the response states the uplift assumption. At most budget / value
         coupons are given, so the budget holds even if every one is redeemed. Admin only: it
         reads every recent user's behaviour."""
-        return _campaigns(engine).coupon(body.to_campaign())
+        return engine.campaigns.coupon(body.to_campaign())
 
     return api
