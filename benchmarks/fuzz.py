@@ -30,7 +30,7 @@ from tailor.ingest.synthetic import generate_shop
 from tailor.propensity.service import train_propensity
 from tailor.service import create_app
 from tailor.service.auth import create_key
-from tailor.service.schemas import EXPRESSION_FIELDS
+from tailor.service.schemas import CONTEXT_FIELDS
 from tailor.settings import Role, Settings, load_settings
 
 UNLIMITED = {role.value: {"per_second": 1e9, "burst": 10**9} for role in Role}
@@ -57,8 +57,8 @@ def fuzz_operation(operation: Any, headers: dict[str, str], examples: int) -> di
     """Run up to `examples` cases; count every case, 5xx and failed check instead of stopping."""
     tally: Counter[str] = Counter()
     messages: list[str] = []
-    expression = EXPRESSION_FIELDS in operation.definition.raw
-    excluded = [positive_data_acceptance] if expression else []
+    context_checked = CONTEXT_FIELDS in operation.definition.raw
+    excluded = [positive_data_acceptance] if context_checked else []
 
     @given(case=operation.as_strategy())
     @settings(

@@ -30,17 +30,26 @@ from tailor.service.errors import install_error_handlers
 from tailor.service.limits import BodyLimit
 from tailor.service.logs import RequestLog
 from tailor.service.metrics import Metrics, ObserveRequests
-from tailor.service.routes import events, health, items, metrics, popular, users
-from tailor.service.routes import feedback, scenarios, search
-from tailor.service.routes import forecast as forecast_routes
+from tailor.service.routes import assistant as assistant_routes
 from tailor.service.routes import campaigns as campaign_routes
-from tailor.service.routes import profiles as profile_routes
+from tailor.service.routes import (
+    events,
+    feedback,
+    health,
+    items,
+    metrics,
+    popular,
+    scenarios,
+    search,
+    users,
+)
+from tailor.service.routes import forecast as forecast_routes
 from tailor.service.routes import privacy as privacy_routes
+from tailor.service.routes import profiles as profile_routes
 from tailor.service.routes import propensity as propensity_routes
 from tailor.service.routes import push as push_routes
 from tailor.service.routes import reviews as review_routes
 from tailor.service.routes import risk as risk_routes
-from tailor.service.routes import assistant as assistant_routes
 from tailor.settings import Settings
 
 log = logging.getLogger(__name__)

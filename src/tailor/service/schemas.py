@@ -13,10 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 # What `tailor.rank.explain.language` accepts: zh or en in any case, or a tag such as zh-CN;
 # empty means "from Accept-Language". ASCII blanks only, so the schema and the check agree.
 LANG_PATTERN = r"^([ \t\n\r\f\v]*([zZ][hH]|[eE][nN])(-[\s\S]*|[ \t\n\r\f\v]*))?$"
-# OpenAPI extension on an operation whose body holds a small language the schema cannot describe
-# (a push audience's segment expression): schema-valid text there may still be refused with a 422
-# naming the field. Fuzzers read it to skip their "valid input is accepted" check on that body.
-EXPRESSION_FIELDS = "x-tailor-expression-fields"
+# OpenAPI extension naming body fields whose validity depends on what the schema cannot describe
+# (a push audience's segment expression; a coupon's value against its target's price and budget):
+# schema-valid input there may still be refused with a 422 naming the field. Fuzzers read it to
+# skip their "valid input is accepted" check on that body.
+CONTEXT_FIELDS = "x-tailor-context-fields"
 
 
 class EventIn(BaseModel):

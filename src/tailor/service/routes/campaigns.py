@@ -11,12 +11,20 @@ from tailor.campaigns.coupons import CouponCampaign
 from tailor.ingest.fields import MAX_TS_MS
 from tailor.service.auth import requires
 from tailor.service.routes import EngineDep
-from tailor.service.schemas import ErrorOut
+from tailor.service.schemas import CONTEXT_FIELDS, ErrorOut
 from tailor.settings import Role, Settings
 
 
 class CouponCampaignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={  # exactly one target: an item or a category
+            "oneOf": [
+                {"properties": {"item_id": {"type": "string"}}, "required": ["item_id"]},
+                {"properties": {"category": {"type": "string"}}, "required": ["category"]},
+            ]
+        },
+    )
 
     item_id: str | None = Field(None, min_length=1, description="the item the coupon is for")
     category: str | None = Field(None, min_length=1, description="or: any item of this category")
@@ -65,6 +73,7 @@ def router(settings: Settings) -> APIRouter:
         responses=errors,
         summary="Whom to give a coupon: users by expected incremental profit, within a budget",
         dependencies=[requires(Role.admin)],
+        openapi_extra={CONTEXT_FIELDS: ["value", "budget"]},  # below the price; one coupon's worth
     )
     def coupon(body: CouponCampaignIn, engine: EngineDep) -> dict[str, Any]:
         """Expected incremental profit = (P(buy | coupon) - P(buy)) x margin x price - value x

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from tailor.push.request import plan_request_model, plan_rows
 from tailor.service.auth import requires
 from tailor.service.routes import EngineDep
-from tailor.service.schemas import EXPRESSION_FIELDS, ErrorOut
+from tailor.service.schemas import CONTEXT_FIELDS, ErrorOut
 from tailor.settings import Role, Settings
 
 
@@ -22,7 +22,7 @@ def router(settings: Settings) -> APIRouter:
         responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
         summary="Plan pushes: audience, items, send time, probability and reason per user",
         dependencies=[requires(Role.admin)],
-        openapi_extra={EXPRESSION_FIELDS: ["segment"]},
+        openapi_extra={CONTEXT_FIELDS: ["segment"]},
     )
     def plan(body: plan_in, engine: EngineDep) -> dict[str, Any]:
         """Users below `min_probability`, without an item left after the exclusions, or whose
