@@ -11,9 +11,9 @@ Keys, all under `cache.key_prefix`:
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from tailor.cache.base import (
     CHANGES_TTL_SECONDS,

@@ -51,10 +51,10 @@ class TextIndex:
     def __init__(self, model: Recommender) -> None:
         import faiss
 
-        vectors = np.ascontiguousarray(getattr(model, "item_vectors_"), dtype=np.float32)
+        vectors = np.ascontiguousarray(model.item_vectors_, dtype=np.float32)
         self.index = faiss.IndexFlatIP(vectors.shape[1])
         self.index.add(vectors)
-        self.encoder, self._lock = query_encoder(getattr(model.params, "text_encoder"))
+        self.encoder, self._lock = query_encoder(model.params.text_encoder)
 
     @classmethod
     def of(cls, models: dict[str, Recommender]) -> TextIndex:

@@ -6,20 +6,17 @@ Separate from the recommender artifacts, so either can be retrained alone. Never
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from tailor import pointer
 from tailor.errors import ArtifactError, NotFittedError
 from tailor.propensity.model import CalibratedBooster
 from tailor.propensity.training import HorizonModels
 
 FOLDER = "propensity"
-CURRENT_FILE = "CURRENT"
 NOT_TRAINED = "no purchase-prediction model yet: run `tailor train propensity` first"
 
 
@@ -58,21 +55,12 @@ def save(artifact: PropensityArtifact, artifacts_dir: Path) -> Path:
     (folder / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False), encoding="utf-8"
     )
-    pointer = root(artifacts_dir) / f".{CURRENT_FILE}.{secrets.token_hex(4)}"
-    pointer.write_text(artifact.version, encoding="utf-8")
-    os.replace(pointer, root(artifacts_dir) / CURRENT_FILE)
+    pointer.publish(root(artifacts_dir), artifact.version)
     return folder
 
 
-def new_version() -> str:
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
-
-
 def current(artifacts_dir: Path) -> str | None:
-    try:
-        return (root(artifacts_dir) / CURRENT_FILE).read_text(encoding="utf-8").strip() or None
-    except FileNotFoundError:
-        return None
+    return pointer.current(root(artifacts_dir))
 
 
 def load(artifacts_dir: Path, version: str | None = None) -> PropensityArtifact:

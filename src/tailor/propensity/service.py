@@ -16,6 +16,7 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
+from tailor import pointer
 from tailor.errors import InvalidInputError, UnknownItemError, UnknownUserError
 from tailor.propensity import artifact
 from tailor.propensity.features import (
@@ -52,7 +53,7 @@ def train_propensity(
             )
         horizons[days] = fit_horizon(events, end, days, settings, intervals)
     trained = artifact.PropensityArtifact(
-        version=artifact.new_version(),
+        version=pointer.new_version(),
         trained_until=end,
         horizons=horizons,
         popularity=popularity(before(events, end)),
@@ -73,9 +74,9 @@ class PropensityService:
         self._lock = threading.Lock()
 
     def current(self) -> artifact.PropensityArtifact:
-        pointer = artifact.root(self.settings.artifacts_dir) / artifact.CURRENT_FILE
+        current_file = artifact.root(self.settings.artifacts_dir) / pointer.CURRENT_FILE
         try:
-            stat = os.stat(pointer)
+            stat = os.stat(current_file)
             key = (stat.st_ino, stat.st_mtime_ns)
         except FileNotFoundError:
             key = (0, 0)

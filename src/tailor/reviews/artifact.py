@@ -6,17 +6,14 @@ Apart from the recommender artifacts, so either is retrained alone (`tailor trai
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tailor import pointer
 from tailor.errors import ArtifactError, NotFittedError
 from tailor.reviews.sentiment import SentimentModel
 
 FOLDER = "reviews"
-CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 NOT_TRAINED = "no review model yet: run `tailor train reviews` first"
 
@@ -48,21 +45,12 @@ def save(trained: ReviewModelVersion, artifacts_dir: Path) -> Path:
         "metrics": trained.metrics,
     }
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    pointer = root(artifacts_dir) / f".{CURRENT_FILE}.{secrets.token_hex(4)}"
-    pointer.write_text(trained.version, encoding="utf-8")
-    os.replace(pointer, root(artifacts_dir) / CURRENT_FILE)
+    pointer.publish(root(artifacts_dir), trained.version)
     return folder
 
 
-def new_version() -> str:
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
-
-
 def current(artifacts_dir: Path) -> str | None:
-    try:
-        return (root(artifacts_dir) / CURRENT_FILE).read_text(encoding="utf-8").strip() or None
-    except FileNotFoundError:
-        return None
+    return pointer.current(root(artifacts_dir))
 
 
 def load(artifacts_dir: Path) -> ReviewModelVersion:

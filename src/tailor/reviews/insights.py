@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tailor import pointer
 from tailor.errors import NotFittedError, UnknownItemError
 from tailor.reviews import artifact
 from tailor.reviews.aspects import ASPECTS, AspectSpace, clauses
@@ -103,9 +104,9 @@ class ReviewInsights:
         self._space: AspectSpace | None = None
 
     def current(self) -> artifact.ReviewModelVersion:
-        pointer = artifact.root(self.settings.artifacts_dir) / artifact.CURRENT_FILE
+        current_file = artifact.root(self.settings.artifacts_dir) / pointer.CURRENT_FILE
         try:
-            stat = os.stat(pointer)
+            stat = os.stat(current_file)
         except FileNotFoundError:
             raise NotFittedError(artifact.NOT_TRAINED) from None
         key = (stat.st_ino, stat.st_mtime_ns)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from tailor import pointer
 from tailor.errors import InvalidInputError
 from tailor.reviews import artifact
 from tailor.reviews.evaluation import sentiment_scores
@@ -85,7 +86,7 @@ def train_reviews(
     metrics = _holdout_metrics(vectors, ratings, params, config.holdout_fraction)
     labels = rating_labels(ratings, params)
     trained = artifact.ReviewModelVersion(
-        version=artifact.new_version(),
+        version=pointer.new_version(),
         text_encoder=text_encoder.name,
         sentiment=fit_sentiment(vectors, ratings, params),
         n_reviews=len(rated),
