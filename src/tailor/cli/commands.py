@@ -452,10 +452,10 @@ def demo(
         bool, typer.Option("--serve/--no-serve", help="serve the API after evaluating")
     ] = True,
 ) -> None:
-    """Generate a synthetic shop into the configured store, train the recommenders and purchase
-    prediction, print the metrics, then serve
-    (with a new admin key named demo, printed once, in place of the last one, when service.auth
-    is on)."""
+    """Generate a synthetic shop, train recommenders and purchase prediction, print metrics, serve.
+
+    The shop's 60 days of history end today. With service.auth on, a new admin key named demo is
+    printed once, in place of the last one."""
     from tailor.ingest.demo import demo_shop
 
     with _engine(ctx) as engine:
