@@ -15,7 +15,9 @@ from tailor.errors import InvalidInputError
 from tailor.risk import score_users
 from tailor.settings import load_settings
 
-risk_app = typer.Typer(no_args_is_help=True, help="Risk control: bots, fake orders, rings, coupon abuse.")
+risk_app = typer.Typer(
+    no_args_is_help=True, help="Risk control: bots, fake orders, rings, coupon abuse."
+)
 
 
 @risk_app.command("users")
