@@ -52,7 +52,7 @@ def test_english_keywords_match_at_word_starts_only():
 class _PrototypeEncoder:
     """Each aspect's prototype sentences encode to that aspect's own axis."""
 
-    name, dim = "stub", len(ASPECT_NAMES)
+    name, dim = "prototype-axes", len(ASPECT_NAMES)
 
     def encode(self, texts, batch_size=64, progress=False):
         axis = {p: k for k, a in enumerate(ASPECTS.values()) for p in a.prototypes}

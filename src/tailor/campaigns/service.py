@@ -31,11 +31,10 @@ from tailor.propensity.features import (
     DAY_MS,
     ITEM,
     before,
-    pair_features,
     prepare_events,
     user_features,
 )
-from tailor.propensity.service import PropensityService
+from tailor.propensity.service import PropensityService, score_pairs
 from tailor.settings import Settings
 from tailor.store.base import Store
 
@@ -102,17 +101,8 @@ class Campaigns:
         if users.empty:
             return pd.Series(dtype=np.float64)
         pairs = pd.DataFrame({"user_id": users.index, "target": target, "level": level})
-        table = pair_features(
-            past,
-            pairs,
-            users,
-            model.popularity,
-            model.intervals,
-            items.set_index("item_id")["category"],
-        )
-        return pd.Series(
-            np.clip(horizon.pair.predict(table), 0.0, 1.0), index=table["user_id"].astype(str)
-        )
+        table, probabilities = score_pairs(model, horizon, past, pairs, users, items)
+        return pd.Series(np.clip(probabilities, 0.0, 1.0), index=table["user_id"].astype(str))
 
     def audience(
         self, item_id: str, k: int, *, days: int | None = None, now: int | None = None

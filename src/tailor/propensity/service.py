@@ -64,6 +64,20 @@ def train_propensity(
     return trained
 
 
+def score_pairs(
+    model: artifact.PropensityArtifact,
+    horizon: HorizonModels,
+    past: pd.DataFrame,
+    pairs: pd.DataFrame,
+    users: pd.DataFrame,
+    items: pd.DataFrame,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The pair features of (user_id, target, level) `pairs` and the calibrated P(buy) of each."""
+    categories = items.set_index("item_id")["category"]
+    table = pair_features(past, pairs, users, model.popularity, model.intervals, categories)
+    return table, horizon.pair.predict(table)
+
+
 class PropensityService:
     """Calibrated purchase probabilities for one user, from the current version."""
 
@@ -138,15 +152,8 @@ class PropensityService:
                     "level": [lv for _, lv, _ in targets],
                 }
             )
-            table = pair_features(
-                past,
-                pairs,
-                users,
-                model.popularity,
-                model.intervals,
-                items.set_index("item_id")["category"],
-            )
-            for (target, _, name), p in zip(targets, horizon.pair.predict(table)):
+            _, probabilities = score_pairs(model, horizon, past, pairs, users, items)
+            for (target, _, name), p in zip(targets, probabilities):
                 answer[name] = {"id": target, "probability": _round(p)}
         if category is not None:
             repurchase = timing(past, category, model.intervals, now)
