@@ -15,6 +15,9 @@ from tailor.ingest.synthetic import SyntheticShop, generate_shop
 from tailor.settings import Settings, load_settings
 
 POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+# Apps start hundreds of times here; each would load the language model in the background.
+# tests/service/test_warm_up.py turns it back on.
+os.environ.setdefault("TAILOR_SERVICE__WARM_UP", "false")
 
 
 @pytest.fixture(scope="session")

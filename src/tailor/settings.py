@@ -32,6 +32,7 @@ SCENARIO_MODELS = ("cobought",)  # trained for a scenario endpoint, left out of 
 
 MIN_PRIVACY_KEY_CHARS = 32
 
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -67,7 +68,8 @@ class ServiceSettings(_Section):
     max_k: int = Field(500, ge=1)
     recent_events: int = Field(50, ge=1, description="latest events per user the models encode")
     history_events: int = Field(
-        2_000, ge=1,
+        2_000,
+        ge=1,
         description="latest events per user read at request time for the rules (seen, bought, disliked)",
     )
     auth: bool = Field(True, description="require an API key on every route but /healthz and /docs")
@@ -79,6 +81,10 @@ class ServiceSettings(_Section):
     )
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1)
     cors_origins: list[str] = Field(default_factory=list, description="browser origins allowed")
+    warm_up: bool = Field(
+        True,
+        description="on start, load the language model and campaign snapshot in the background",
+    )
 
     @field_validator("rate_limits")
     @classmethod
@@ -121,7 +127,9 @@ class RankerSettings(_Section):
     hnsw_m: int = Field(32, ge=4)
     hnsw_ef_construction: int = Field(80, ge=8)
     hnsw_ef_search: int = Field(128, ge=8)
-    n_estimators: int = Field(300, ge=1, description="upper bound: early stopping on held-out users")
+    n_estimators: int = Field(
+        300, ge=1, description="upper bound: early stopping on held-out users"
+    )
     learning_rate: float = Field(0.05, gt=0)
     num_leaves: int = Field(31, ge=2)
     min_child_samples: int = Field(20, ge=1)
@@ -159,7 +167,9 @@ class TrainSettings(_Section):
     def _weights_name_models(self) -> TrainSettings:
         unknown = sorted(set(self.blend_weights) - set(self.models))
         if unknown:
-            raise ValueError(f"blend_weights names models not in train.models: {', '.join(unknown)}")
+            raise ValueError(
+                f"blend_weights names models not in train.models: {', '.join(unknown)}"
+            )
         return self
 
 
@@ -289,7 +299,9 @@ class PropensitySettings(_Section):
     """Purchase prediction (`tailor.propensity`): horizons, time windows, LightGBM, calibration."""
 
     days: list[int] = Field(default_factory=lambda: [7], description="horizons (days) trained")
-    windows: int = Field(6, ge=2, description="time windows trained on (calibration is cross-fitted)")
+    windows: int = Field(
+        6, ge=2, description="time windows trained on (calibration is cross-fitted)"
+    )
     step_days: float = Field(1.0, gt=0, description="days between the windows' cutoffs")
     candidate_days: float = Field(30.0, gt=0, description="items/categories touched this recently")
     candidate_items: int = Field(30, ge=1, description="latest touched items per user in training")
@@ -300,7 +312,9 @@ class PropensitySettings(_Section):
     num_leaves: int = Field(4, ge=2)
     min_child_samples: int = Field(100, ge=1)
     calibration: Literal["isotonic", "platt"] = "isotonic"
-    calibration_folds: int = Field(3, ge=2, description="window groups the calibration is cross-fitted over")
+    calibration_folds: int = Field(
+        3, ge=2, description="window groups the calibration is cross-fitted over"
+    )
 
 
 class PushSettings(_Section):
@@ -309,7 +323,9 @@ class PushSettings(_Section):
     max_k: int = Field(20, ge=1, description="most items per push")
     lookback_days: float = Field(30.0, gt=0, description="events (and push log) a plan reads")
     candidate_items: int = Field(10, ge=1, description="latest touched items scored per user")
-    attribution_days: float = Field(3.0, gt=0, description="a purchase this soon after a push counts")
+    attribution_days: float = Field(
+        3.0, gt=0, description="a purchase this soon after a push counts"
+    )
 
 
 class CampaignSettings(_Section):
@@ -355,11 +371,15 @@ class RiskSettings(_Section):
     regular_min_events: int = Field(20, ge=3, description="events before timing regularity counts")
     blind_purchase_share: float = Field(0.5, gt=0, le=1, description="bought without browsing")
     burst_minutes: float = Field(10.0, gt=0, description="window of a purchase burst")
-    burst_purchases: int = Field(6, ge=2, description="this many purchases in the window is a burst")
+    burst_purchases: int = Field(
+        6, ge=2, description="this many purchases in the window is a burst"
+    )
     new_account_days: float = Field(1.0, ge=0, description="first purchase this soon after sign-up")
     single_item_share: float = Field(0.8, gt=0, le=1, description="purchases on one item")
     ring_partners: int = Field(3, ge=1, description="co-buyers of the same unbrowsed items")
-    max_coupons_per_week: int = Field(5, ge=1, description="this many coupons within 7 days is hoarding")
+    max_coupons_per_week: int = Field(
+        5, ge=1, description="this many coupons within 7 days is hoarding"
+    )
     isolation_weight: float = Field(0.4, ge=0, le=1, description="most the isolation forest adds")
     n_estimators: int = Field(200, ge=10)
     random_state: int = 0
@@ -373,7 +393,10 @@ class CacheSettings(_Section):
     redis_url: str = Field("", description="e.g. redis://127.0.0.1:6379/0; empty: in-process")
     key_prefix: str = Field("tailor:", description="before every key, so shops can share a Redis")
     follow_seconds: float = Field(
-        0.25, gt=0, le=1, description="catalogue changes of other replicas are looked for this often"
+        0.25,
+        gt=0,
+        le=1,
+        description="catalogue changes of other replicas are looked for this often",
     )
     item_changes: int = Field(10_000, ge=100, description="latest catalogue changes kept")
     timeout_seconds: float = Field(1.0, gt=0, description="one Redis call waits at most this")
@@ -414,7 +437,10 @@ class ReviewSettings(_Section):
         30.0, ge=0, description="the stored reviews are read again after this long"
     )
     aspect_min_cosine: float = Field(
-        0.5, ge=-1, le=1, description="a clause no keyword places goes to the nearest aspect this close"
+        0.5,
+        ge=-1,
+        le=1,
+        description="a clause no keyword places goes to the nearest aspect this close",
     )
 
 

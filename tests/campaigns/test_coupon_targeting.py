@@ -4,6 +4,7 @@ planted: trained on the days before a cutoff, scored against the planted profit 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import replace
 
@@ -205,7 +206,7 @@ def test_coupon_uplift_and_choice():
     assert bad.value.field == "item_id"
 
 
-def test_requests_as_of_now_share_one_snapshot_until_it_ages_or_holds_an_erased_user(
+def test_requests_as_of_now_share_one_snapshot_refreshed_in_the_background_once_it_ages(
     tmp_path, monkeypatch
 ):
     settings = load_settings(store_url=f"sqlite:///{tmp_path}/t.db", artifacts_dir=tmp_path)
@@ -224,4 +225,48 @@ def test_requests_as_of_now_share_one_snapshot_until_it_ages_or_holds_an_erased_
         assert campaigns.holds_user(user) and campaigns.forget_user(user) == 1
         assert campaigns.snapshot() is not first and len(reads) == 3  # erased: read afresh
         aged = campaigns._latest = replace(campaigns.snapshot(), made=time.monotonic() - 61)
-        assert campaigns.snapshot() is not aged and len(reads) == 4  # older than 60 s: read
+        assert campaigns.snapshot() is aged  # older than 60 s: served while a new one is read
+        campaigns.wait_for_refresh(timeout=30)
+        assert len(reads) == 4 and campaigns.snapshot() is not aged
+
+
+def test_an_erasure_during_a_background_refresh_discards_what_that_refresh_read(
+    tmp_path, monkeypatch
+):
+    settings = load_settings(store_url=f"sqlite:///{tmp_path}/t.db", artifacts_dir=tmp_path)
+    shop = demo_shop(150, 40)
+    with Engine(settings) as engine:
+        engine.put_items(shop.items)
+        engine.ingest_events(shop.events)
+        campaigns = engine.campaigns
+        aged = campaigns._latest = replace(campaigns.snapshot(), made=time.monotonic() - 61)
+        user = str(aged.users.index[0])
+        reading, erased = threading.Event(), threading.Event()
+        events = engine.store.events
+
+        def slow_events(**kw):
+            reading.set()
+            erased.wait(timeout=30)
+            return events(**kw)  # still holds the user: the store was not erased in this test
+
+        monkeypatch.setattr(engine.store, "events", slow_events)
+        assert campaigns.snapshot() is aged and reading.wait(timeout=30)
+        assert campaigns.forget_user(user) == 1
+        erased.set()
+        campaigns.wait_for_refresh(timeout=30)
+        assert campaigns._latest is None  # the refresh's read began before the erasure
+
+
+def test_a_started_server_warms_up_profiles_and_the_campaign_snapshot(shop_before_cutoff):
+    settings, _, _ = shop_before_cutoff
+    warm = settings.model_copy(
+        update={"service": settings.service.model_copy(update={"warm_up": True})}
+    )
+    with Engine(warm) as engine, TestClient(create_app(warm, engine)) as client:
+        assert engine._warming is not None
+        engine._warming.join(timeout=120)
+        assert client.get("/healthz").json()["warming_up"] is False
+        assert engine.campaigns._latest is not None  # the item page's likely buyers need no read
+        assert engine.profiles._facts is not None
+    with Engine(settings) as cold, TestClient(create_app(settings, cold)) as client:
+        assert cold._warming is None and client.get("/healthz").json()["warming_up"] is False

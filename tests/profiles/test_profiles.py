@@ -17,6 +17,7 @@ from tailor.errors import InvalidInputError, UnknownUserError
 from tailor.ingest.synthetic import generate_shop
 from tailor.profiles import ItemFacts, ProfileBook, build_state, new_state
 from tailor.profiles.catalogue import label_in
+from tailor.profiles.interest import InterestSpace
 from tailor.profiles.view import histogram_percentile
 from tailor.settings import load_settings
 
@@ -160,6 +161,33 @@ def test_chinese_profile_and_interest_vector(hand_engine):
     expected = hand_engine.profiles._catalogue()[1].encoder.encode(texts).mean(axis=0)
     np.testing.assert_allclose(vector, expected, atol=1e-4)
     assert p["summary"].startswith("活跃用户，潜力客户")
+
+
+class CountingEncoder:
+    """Letter-count vectors; remembers every text it was asked to encode."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    def encode(self, texts, batch_size=64, progress=False):
+        self.seen.extend(texts)
+        rows = np.array([[t.count(c) for c in "aeiou"] for t in texts], dtype=np.float32)
+        return rows + 1.0
+
+
+def test_a_reloaded_catalogue_encodes_only_new_or_changed_text():
+    encoder, items = CountingEncoder(), _items()
+    first = InterestSpace(encoder, ItemFacts(items))
+    before = first.vector(["a", "b", "d"])
+    first.nearest_keywords(before, "en", 3)
+    encoded = len(encoder.seen)
+    items.loc[items["item_id"] == "b", "title"] = "星河 Galaxa serum"
+    second = InterestSpace(encoder, ItemFacts(items), previous=first)
+    second.vector(["a", "d"])
+    second.nearest_keywords(before, "en", 3)
+    assert len(encoder.seen) == encoded  # unchanged texts and keywords: nothing encoded again
+    second.vector(["b"])
+    assert encoder.seen[encoded:] == [ItemFacts(items).get("b").text]
 
 
 def test_unknown_user_and_bad_language(hand_engine):

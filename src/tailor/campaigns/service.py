@@ -3,12 +3,15 @@
 Both read the events of the last `campaigns.lookback_days` once and score every user seen in
 them with the pair model: P(user buys the item, or anything in the category, within N days).
 Reading and featurizing the lookback is most of the cost and does not depend on the item, so a
-request "as of now" reuses the latest snapshot for `campaigns.snapshot_seconds`; a request with
-an explicit time always reads afresh.
+request "as of now" reuses the latest snapshot. Once it is older than `campaigns.snapshot_seconds`
+a background thread reads a new one while requests keep the old (stale while revalidating), so
+no request waits for the read except the very first. A request with an explicit time always
+reads afresh.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -38,6 +41,12 @@ from tailor.propensity.service import PropensityService, score_pairs
 from tailor.settings import Settings
 from tailor.store.base import Store
 
+log = logging.getLogger(__name__)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
 
 def _round(values: np.ndarray | float) -> np.ndarray:
     return np.round(np.asarray(values, dtype=np.float64), 6)
@@ -61,25 +70,58 @@ class Campaigns:
         self.propensity = propensity
         self._latest: Snapshot | None = None
         self._lock = threading.Lock()
+        # Bumped by every erasure: a read that began before it may hold the erased user's events.
+        self._generation = 0
+        self._refresh: threading.Thread | None = None
 
     def snapshot(self, at: int | None = None) -> Snapshot:
-        """As of `at`, or as of now (the latest snapshot while younger than snapshot_seconds)."""
+        """As of `at`, or as of now: the latest snapshot, refreshed in the background once it
+        is older than snapshot_seconds (read in the caller's thread only when there is none)."""
         if at is not None:
             return self._read(at)
         with self._lock:
             latest = self._latest
-            fresh = self.settings.campaigns.snapshot_seconds
-            if latest is None or time.monotonic() - latest.made > fresh:
-                latest = self._latest = self._read(time.time_ns() // 1_000_000)
+            if latest is None:
+                latest = self._latest = self._read(_now_ms())
+            elif time.monotonic() - latest.made > self.settings.campaigns.snapshot_seconds:
+                self._start_refresh()
             return latest
+
+    def wait_for_refresh(self, timeout: float | None = None) -> None:
+        refresh = self._refresh
+        if refresh is not None:
+            refresh.join(timeout)
+
+    def _start_refresh(self) -> None:
+        if self._refresh is not None and self._refresh.is_alive():
+            return
+        self._refresh = threading.Thread(
+            target=self._refresh_latest,
+            args=(self._generation,),
+            name="campaign-snapshot",
+            daemon=True,
+        )
+        self._refresh.start()
+
+    def _refresh_latest(self, generation: int) -> None:
+        try:
+            fresh = self._read(_now_ms())
+        except Exception:  # the stale snapshot stays; the next request tries again
+            log.exception("campaign snapshot refresh failed")
+            return
+        with self._lock:
+            if generation == self._generation:  # else an erasure came in during the read
+                self._latest = fresh
 
     def holds_user(self, user_id: str) -> bool:
         latest = self._latest
         return latest is not None and user_id in latest.users.index
 
     def forget_user(self, user_id: str) -> int:
-        """Drop the latest snapshot if it holds the user (the next request reads afresh)."""
+        """Drop the latest snapshot if it holds the user (the next request reads afresh), and
+        any background read already under way."""
         with self._lock:
+            self._generation += 1
             if not self.holds_user(user_id):
                 return 0
             self._latest = None

@@ -23,6 +23,7 @@ auth = true                # API keys required (`tailor keys`); false opens ever
 key_cache_seconds = 10     # a revoked key is refused by running servers within this time
 max_body_bytes = 16777216  # bigger request bodies are refused with 413
 cors_origins = []          # browser origins allowed to call the API, e.g. ["https://shop.example"]
+warm_up = true             # on start, load the language model and campaign snapshot in the background
 
 # Requests per second and burst per API key, by the key's role (over it: 429 with Retry-After).
 [service.rate_limits]

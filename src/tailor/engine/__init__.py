@@ -81,6 +81,7 @@ class Engine:
         self._changes_seen = 0  # the shared cache's catalogue changes applied up to here
         self._followed_at = float("-inf")
         self._follow_lock = threading.Lock()
+        self._warming: threading.Thread | None = None
 
     # ---- writes -------------------------------------------------------------------------------
 
@@ -233,7 +234,33 @@ class Engine:
             "counts": counts or {},
             "model_version": self.version,
             "problems": problems,
+            "warming_up": self._warming is not None and self._warming.is_alive(),
         }
+
+    def warm_up(self) -> None:
+        """Load what first requests would otherwise wait for: the profiles' language model and
+        keyword vectors and, with purchase prediction trained, the campaigns' lookback snapshot."""
+        started = time.perf_counter()
+        self.profiles.warm_up()
+        try:
+            self.propensity.current()
+        except NotFittedError:
+            pass
+        else:
+            self.campaigns.snapshot()
+        log.info("warmed up in %.1f s", time.perf_counter() - started)
+
+    def warm_up_in_background(self) -> None:
+        """`warm_up` in a thread; `health()` reports `warming_up` until it ends."""
+
+        def run() -> None:
+            try:
+                self.warm_up()
+            except Exception:  # a cold first request is slower, not wrong
+                log.exception("warm-up failed")
+
+        self._warming = threading.Thread(target=run, name="warm-up", daemon=True)
+        self._warming.start()
 
     def close(self) -> None:
         self.scenarios.close()
@@ -279,12 +306,19 @@ class Engine:
         return self._reviews
 
     def purchase_probability(
-        self, user_id: str, days: int | None = None, *, item_id: str | None = None,
-        category: str | None = None, now: int | None = None,
+        self,
+        user_id: str,
+        days: int | None = None,
+        *,
+        item_id: str | None = None,
+        category: str | None = None,
+        now: int | None = None,
     ) -> dict:
         """P(the user buys anything / this item / in this category within `days`)."""
         days = days or self.settings.propensity.days[0]
-        return self.propensity.probability(user_id, days, item_id=item_id, category=category, now=now)
+        return self.propensity.probability(
+            user_id, days, item_id=item_id, category=category, now=now
+        )
 
     def plan_push(
         self, request: PlanRequest, *, now: int | None = None, record: bool = False

@@ -107,6 +107,13 @@ class ProfileBook:
                 with_vector=vector,
             )
 
+    def warm_up(self) -> None:
+        """Load the language model and encode the catalogue's keywords in every language."""
+        with self._lock:
+            space = self._catalogue()[1]
+            for lang in LANGUAGES:
+                space.vocabulary(lang)
+
     def state(self, user_id: str) -> ProfileState:
         """The user's current state (caught up with the store)."""
         with self._lock:
@@ -159,5 +166,6 @@ class ProfileBook:
             facts = ItemFacts(self.store.items())
             text = self._encoder or encoder(self.settings.profiles.text_encoder)
             self._encoder = text
-            self._facts = (facts, InterestSpace(text, facts), now)
+            previous = self._facts[1] if self._facts is not None else None
+            self._facts = (facts, InterestSpace(text, facts, previous), now)
         return self._facts

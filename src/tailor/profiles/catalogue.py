@@ -93,6 +93,9 @@ class ItemFacts:
     def get(self, item_id: str | None) -> ItemFact | None:
         return None if item_id is None else self._facts.get(item_id)
 
+    def texts(self) -> set[str]:
+        return {fact.text for fact in self._facts.values()}
+
     def keywords(self) -> list[str]:
         """Descriptive words of the catalogue: every category path segment and every tag."""
         words: set[str] = set()

@@ -68,6 +68,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         # longer with 2 OpenBLAS threads than with 1 on a busy 2-core machine.
         threadpool_limits(limits=1, user_api="blas")
         _load_current(served)
+        if settings.service.warm_up:
+            served.warm_up_in_background()
         watcher = asyncio.create_task(_watch_artifacts(served))
         try:
             yield

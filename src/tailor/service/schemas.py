@@ -195,6 +195,9 @@ class HealthOut(BaseModel):
     counts: dict[str, int]
     model_version: str | None
     problems: list[str]
+    warming_up: bool = Field(
+        description="loading the language model and campaign snapshot after start (service.warm_up)"
+    )
 
 
 class ErrorOut(BaseModel):
