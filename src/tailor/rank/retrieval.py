@@ -169,13 +169,11 @@ class SimilaritySource(Source):
         history = history_matrix(
             users, m.n_items_, m.kind_weights_, m.default_weight_, m.params.binary
         )
-        scores = (history @ m.similarity_).tocsr()
-        rows = np.repeat(np.arange(len(users)), np.diff(scores.indptr))
-        items, values = scores.indices.astype(np.int64), scores.data.astype(np.float32)
+        rows, items, values = similarity_sums(history, m.similarity_)
         keep = (values > 0) & allowed[items]
         blocked = _flat_keys(exclude, m.n_items_)
         if len(blocked):
-            keep &= ~np.isin(rows * m.n_items_ + items, blocked)
+            keep &= ~_member(rows * m.n_items_ + items, blocked)
         return _top_per_row(rows[keep], items[keep], values[keep], len(users), depth)
 
 
@@ -331,6 +329,26 @@ def _plain_source(model: Recommender) -> Source:
     return ModelSource(model)
 
 
+def similarity_sums(
+    history: sp.csr_matrix, similarity: sp.csr_matrix
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, item, value) of the entries of `history @ similarity`, by row then item: the rows of
+    the few history items gathered and summed in numpy, in scipy's order and precision (a sparse
+    product through scipy costs more in set-up than in arithmetic for a request's few users)."""
+    sources = history.indices.astype(np.int64)
+    starts = similarity.indptr[sources].astype(np.int64)
+    counts = similarity.indptr[sources + 1] - starts
+    ends = np.cumsum(counts)
+    at = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - (ends - counts), counts)
+    rows = np.repeat(np.repeat(np.arange(history.shape[0]), np.diff(history.indptr)), counts)
+    items = similarity.indices[at].astype(np.int64)
+    width = similarity.shape[1]
+    keys, inverse = np.unique(rows * width + items, return_inverse=True)
+    sums = np.zeros(len(keys), dtype=np.result_type(history.dtype, similarity.dtype))
+    np.add.at(sums, inverse, np.repeat(history.data, counts) * similarity.data[at])
+    return keys // width, keys % width, sums.astype(np.float32)
+
+
 def _flat_keys(per_row: Sequence[np.ndarray], width: int) -> np.ndarray:
     """row * width + item of every item of every row."""
     lengths = [len(items) for items in per_row]
@@ -354,6 +372,14 @@ def _top_per_row(
     out_items[rows[keep], position[keep]] = items[keep]
     out_scores[rows[keep], position[keep]] = values[keep]
     return Recs(item_idx=out_items, scores=out_scores)
+
+
+def _member(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Mask of the `values` found in `members` by binary search: np.isin would build a table
+    over the whole range of item indices for a few dozen members."""
+    members = np.sort(np.asarray(members, dtype=np.int64))
+    at = np.minimum(np.searchsorted(members, values), len(members) - 1)
+    return members[at] == values
 
 
 def _stacked(vectors: list[np.ndarray], dim: int) -> np.ndarray:
@@ -381,7 +407,7 @@ def _filtered(
     keep = (items >= 0) & allowed[np.maximum(items, 0)]
     for row, blocked in enumerate(exclude):
         if len(blocked):
-            keep[row] &= ~np.isin(items[row], blocked)
+            keep[row] &= ~_member(items[row], blocked)
     order = np.argsort(~keep, axis=1, kind="stable")[:, :depth]  # kept first, in rank order
     kept = np.take_along_axis(keep, order, axis=1)
     out_items = np.where(kept, np.take_along_axis(items, order, axis=1), -1)
