@@ -14,10 +14,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from tailor.errors import InvalidInputError
 from tailor.models import Recommender
 from tailor.rank.items import ItemFacts
+from tailor.rank.sparse_rows import block
 
 # (history item_idx, picked item_idx) -> (len(history), len(picked)) item-item weights
 Affinity = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -170,7 +172,11 @@ class Explainer:
         if unit is not None:
             # einsum, not @: a small matrix product would pay for starting BLAS threads
             return lambda history, picked: np.einsum("hd,pd->hp", unit[history], unit[picked])
-        similar = self.similar[name]._similar  # the model's item-item weights (DESIGN section 3)
+        model = self.similar[name]
+        weights = getattr(model, "similarity_", None)
+        if sp.issparse(weights):  # item-kNN, co-bought: read the few entries, no dense rows
+            return lambda history, picked: block(weights, history, picked)
+        similar = model._similar  # the model's item-item weights (DESIGN section 3)
         return lambda history, picked: np.asarray(similar(history), dtype=np.float32)[:, picked]
 
     def _one(

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from tailor.models.base import Recommender, top_k
 from tailor.models.history import HistoryModel, history_matrix
+from tailor.rank.sparse_rows import similarity_sums
 from tailor.settings import RankerSettings
 from tailor.types import Recs, UserBatch
 
@@ -327,26 +328,6 @@ def _plain_source(model: Recommender) -> Source:
     if isinstance(model, HistoryModel) and sp.issparse(getattr(model, "similarity_", None)):
         return SimilaritySource(model)
     return ModelSource(model)
-
-
-def similarity_sums(
-    history: sp.csr_matrix, similarity: sp.csr_matrix
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row, item, value) of the entries of `history @ similarity`, by row then item: the rows of
-    the few history items gathered and summed in numpy, in scipy's order and precision (a sparse
-    product through scipy costs more in set-up than in arithmetic for a request's few users)."""
-    sources = history.indices.astype(np.int64)
-    starts = similarity.indptr[sources].astype(np.int64)
-    counts = similarity.indptr[sources + 1] - starts
-    ends = np.cumsum(counts)
-    at = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - (ends - counts), counts)
-    rows = np.repeat(np.repeat(np.arange(history.shape[0]), np.diff(history.indptr)), counts)
-    items = similarity.indices[at].astype(np.int64)
-    width = similarity.shape[1]
-    keys, inverse = np.unique(rows * width + items, return_inverse=True)
-    sums = np.zeros(len(keys), dtype=np.result_type(history.dtype, similarity.dtype))
-    np.add.at(sums, inverse, np.repeat(history.data, counts) * similarity.data[at])
-    return keys // width, keys % width, sums.astype(np.float32)
 
 
 def _flat_keys(per_row: Sequence[np.ndarray], width: int) -> np.ndarray:
