@@ -24,7 +24,7 @@ from tailor.cache import ItemChange, SharedCache, open_cache
 from tailor.cache.base import ChangeKind
 from tailor.campaigns.service import Campaigns
 from tailor.engine.scenarios import Scenarios, Served
-from tailor.engine.serve import Recommendation, Serving
+from tailor.engine.serve import Recommendation, Serving, item_kinds_by_user
 from tailor.engine.train import Evaluation, Progress, evaluate_models, load_dataset
 from tailor.engine.train import train as train_artifact
 from tailor.engine.writes import (
@@ -175,10 +175,10 @@ class Engine:
         serving = self._require_serving()
         ruled = self.rules(exclude_ids=tuple(exclude), category=category, **(rules or {}))
         # Bounded, so a user with a very long history costs no more than the rules need.
-        events = self.store.recent_events(user_id, self.settings.service.history_events)
+        events = self.store.recent_item_kinds(user_id, self.settings.service.history_events)
         n_recent = self.settings.service.recent_events
         return serving.recommend(
-            [user_id], events, k, ruled, n_recent=n_recent, lang=language(lang)
+            [user_id], {user_id: events}, k, ruled, n_recent=n_recent, lang=language(lang)
         )[0]
 
     def recommend_many(
@@ -197,7 +197,7 @@ class Engine:
         n_recent = self.settings.service.recent_events
         for start in range(0, len(user_ids), BATCH_USERS):
             chunk = [str(u) for u in user_ids[start : start + BATCH_USERS]]
-            events = self.store.events(user_ids=chunk)
+            events = item_kinds_by_user(self.store.events(user_ids=chunk))
             answers = serving.recommend(
                 chunk, events, k, ruled, n_recent=n_recent, lang=language(lang)
             )

@@ -37,6 +37,7 @@ POPULAR = "popular"
 SIMILAR = "similar"
 PURCHASE = "purchase"
 SCORING_CHUNK = 256  # users scored at once: bounds the (users x items) score matrices
+ItemKind = tuple[str | None, str]  # (item_id, kind) of an event
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class Serving:
     def recommend(
         self,
         user_ids: Sequence[str],
-        events: pd.DataFrame,
+        events: Mapping[str, Sequence[ItemKind]],
         k: int,
         rules: Rules,
         *,
@@ -93,12 +94,12 @@ class Serving:
         lang: str = "en",
         now_ms: float | None = None,
     ) -> list[list[Recommendation]]:
-        """Top k for each user from their events (`events`: these users' events, oldest first per
-        user; the models score the latest `n_recent`); popular items for a user without usable
+        """Top k for each user from their events (`events`: per user, (item_id, kind) oldest
+        first; the models score the latest `n_recent`); popular items for a user without usable
         history. `now_ms` (default: the clock) decides which items are new."""
         ctx = self.context(rules, now_ms)
         shown = allowed(np.arange(len(self.popularity)), ctx)
-        histories = self._histories(events, n_recent)
+        histories = {u: self._history(events.get(u, ()), n_recent) for u in set(user_ids)}
         pool = max(k, rules.pool)
         answers: list[list[Recommendation]] = [[] for _ in user_ids]
         personal: list[int] = []
@@ -261,33 +262,31 @@ class Serving:
             )
         ]
 
-    def _histories(self, events: pd.DataFrame, n_recent: int) -> dict[str, History]:
-        """Per user: the latest `n_recent` events' known items with a positive kind weight (what
-        models score from), and over all events the seen, purchased and disliked (negative
-        weight) items."""
-        idx = self.artifact.item_ids.indices(
-            i if isinstance(i, str) else "" for i in events["item_id"].tolist()
+    def _history(self, events: Sequence[ItemKind], n_recent: int) -> History:
+        """The latest `n_recent` events' known items with a positive kind weight (what models
+        score from), and over all the events the seen, purchased and disliked (negative weight)
+        items."""
+        get, weights, codes = self.artifact.item_ids.get, self.event_weights, self.kind_codes
+        idx = np.fromiter(
+            (get(i, -1) if isinstance(i, str) else -1 for i, _ in events), np.int64, len(events)
         )
-        kinds = events["kind"].tolist()
-        weight = np.array([self.event_weights.get(kind, 0.0) for kind in kinds], dtype=np.float32)
-        codes = np.array([self.kind_codes.get(kind, 0) for kind in kinds], dtype=np.int16)
-        purchase = np.array([kind == PURCHASE for kind in kinds], dtype=bool)
-        histories = {}
-        for user_id, rows in _rows_by_user(events["user_id"].tolist()).items():
-            known = rows[idx[rows] >= 0]
-            positive = known[weight[known] > 0]
-            recent = positive[positive >= rows[-n_recent:][0]]  # rows ascend
-            histories[str(user_id)] = History(
-                items=idx[recent],
-                kinds=codes[recent],
-                kind_names=[kinds[r] for r in recent.tolist()],
-                events=UserEvents(
-                    seen=idx[positive],
-                    purchased=idx[known[purchase[known]]],
-                    disliked=idx[known[weight[known] < 0]],
-                ),
-            )
-        return histories
+        kinds = [kind for _, kind in events]
+        weight = np.fromiter((weights.get(kind, 0.0) for kind in kinds), np.float32, len(kinds))
+        code = np.fromiter((codes.get(kind, 0) for kind in kinds), np.int16, len(kinds))
+        purchase = np.fromiter((kind == PURCHASE for kind in kinds), bool, len(kinds))
+        known = np.flatnonzero(idx >= 0)
+        positive = known[weight[known] > 0]
+        recent = positive[positive >= len(events) - n_recent]
+        return History(
+            items=idx[recent],
+            kinds=code[recent],
+            kind_names=[kinds[r] for r in recent.tolist()],
+            events=UserEvents(
+                seen=idx[positive],
+                purchased=idx[known[purchase[known]]],
+                disliked=idx[known[weight[known] < 0]],
+            ),
+        )
 
     def similar_items(self, item_id: str, k: int) -> list[Recommendation]:
         item = self.artifact.item_ids.get(item_id)
@@ -377,12 +376,15 @@ def _retrieved_by(
     }
 
 
-def _rows_by_user(user_ids: list[str]) -> dict[str, np.ndarray]:
-    """Ascending row positions of each user's events."""
-    rows: dict[str, list[int]] = {}
-    for row, user_id in enumerate(user_ids):
-        rows.setdefault(str(user_id), []).append(row)
-    return {user_id: np.array(found, dtype=np.int64) for user_id, found in rows.items()}
+def item_kinds_by_user(events: pd.DataFrame) -> dict[str, list[ItemKind]]:
+    """(item_id, kind) of each user's events, in the frame's order."""
+    found: dict[str, list[ItemKind]] = {}
+    item_ids = events["item_id"].astype(object).where(events["item_id"].notna(), None)
+    for user_id, item_id, kind in zip(
+        events["user_id"].tolist(), item_ids.tolist(), events["kind"].tolist()
+    ):
+        found.setdefault(str(user_id), []).append((item_id, kind))
+    return found
 
 
 def _unit_factors(models: Mapping[str, Recommender]) -> dict[str, np.ndarray]:

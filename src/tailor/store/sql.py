@@ -66,12 +66,20 @@ ID_CHUNK = 500
 REQUIRED_EVENT_COLUMNS = ("event_id", "user_id", "kind", "ts")
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _EVENT_SELECT = [events.c[name] for name in EVENT_COLUMNS]
-_RECENT = (
-    select(*_EVENT_SELECT)
-    .where(events.c.user_id == bindparam("user_id"))
-    .order_by(events.c.ts.desc(), events.c.seq.desc())
-    .limit(bindparam("limit"))
-)
+
+
+def _latest(*columns: Any) -> Select[Any]:
+    """`columns` of a user's latest events, newest first."""
+    return (
+        select(*columns)
+        .where(events.c.user_id == bindparam("user_id"))
+        .order_by(events.c.ts.desc(), events.c.seq.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+_RECENT = _latest(*_EVENT_SELECT)
+_RECENT_KINDS = _latest(events.c.item_id, events.c.kind)
 
 
 class SqlStore(Store):
@@ -86,6 +94,7 @@ class SqlStore(Store):
         )
         self._insert = _INSERTS[engine.dialect.name]
         self._recent = DriverSql.of(_RECENT, engine.dialect)
+        self._recent_kinds = DriverSql.of(_RECENT_KINDS, engine.dialect)
         self._closed = False
         with self._guard("create the tables"), self._writing() as conn:
             self._lock_schema(conn)
@@ -220,6 +229,13 @@ class SqlStore(Store):
         with self._reading("read recent events") as conn:
             rows = self._fetch(conn, self._recent.bind(user_id=user_id, limit=int(limit)))
         return rows_to_frame(rows[::-1], EVENT_COLUMNS, EVENT_DTYPES)
+
+    def recent_item_kinds(self, user_id: str, limit: int) -> list[tuple[str | None, str]]:
+        if limit < 0:
+            raise InvalidInputError(f"limit must be 0 or more, not {limit}", field="limit")
+        with self._reading("read recent events") as conn:
+            rows = self._fetch(conn, self._recent_kinds.bind(user_id=user_id, limit=int(limit)))
+        return [(item_id, kind) for item_id, kind in reversed(rows)]
 
     def items(self, item_ids: Sequence[str] | None = None) -> pd.DataFrame:
         return self._by_ids(items, ITEM_COLUMNS, ITEM_DTYPES, item_ids, "read items")
