@@ -3,7 +3,7 @@ import pytest
 
 from tailor.forecast import ForecastParams, Forecaster, Grid, SalesSeries, backtest, series_of
 from tailor.forecast.backtest import mase, seasonal_scale, wape
-from tailor.forecast.baselines import croston_sba, moving_average, seasonal_naive
+from tailor.forecast.baselines import croston_sba, moving_average, poisson_interval, seasonal_naive
 from tailor.ingest.synthetic import generate_shop
 
 QUICK = ForecastParams(n_estimators=60, origin_stride=3)
@@ -75,3 +75,16 @@ def test_daily_phase_is_the_weekday():
     monday = 1_767_571_200_000  # 2026-01-05, a Monday
     assert Grid.daily(monday).phase(np.arange(7)).tolist() == [0, 1, 2, 3, 4, 5, 6]
     assert Grid.hourly(monday + 5 * 3_600_000).phase(np.array([0, 19])).tolist() == [5, 0]
+
+
+def test_poisson_interval_matches_scipy_stats():
+    from scipy.stats import poisson
+
+    means = np.concatenate(
+        [[0.0, 1e-3, 0.5, 1.0, 3.7, 100.0], np.random.default_rng(0).gamma(0.5, 5, 500)]
+    )
+    for level in (0.5, 0.8, 0.95):
+        low, high = poisson_interval(means, level)
+        tail = (1 - level) / 2
+        np.testing.assert_array_equal(low, poisson.ppf(tail, means))
+        np.testing.assert_array_equal(high, poisson.ppf(1 - tail, means))

@@ -11,8 +11,6 @@ from rich.table import Table
 from tailor.cli.output import console, step_bar
 from tailor.engine import Engine
 from tailor.evaluation.report import machine
-from tailor.propensity.evaluation import evaluate_propensity
-from tailor.propensity.plot import save_reliability
 from tailor.propensity.service import train_propensity
 
 METRIC_COLUMNS = (
@@ -41,6 +39,11 @@ def train(engine: Engine) -> None:
 
 def evaluate(engine: Engine, days: int | None, plot: Path | None, json_out: Path | None) -> None:
     """Time-split evaluation on the stored events; prints the metrics, writes the diagram."""
+    # scikit-learn's metrics take over a second to import: every other command, `serve` among
+    # them, starts without them.
+    from tailor.propensity.evaluation import evaluate_propensity
+    from tailor.propensity.plot import save_reliability
+
     days = days or engine.settings.propensity.days[0]
     start = time.perf_counter()
     with console.status(f"fitting and scoring purchase prediction ({days}-day horizon)"):

@@ -6,7 +6,7 @@ Each takes the history `values` (n_series, n_steps) and returns point forecasts 
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import poisson
+from scipy.special import pdtr, pdtrik
 
 
 def seasonal_naive(values: np.ndarray, season: int, horizon: int) -> np.ndarray:
@@ -47,4 +47,17 @@ def croston_sba(values: np.ndarray, horizon: int, alpha: float = 0.1) -> np.ndar
 def poisson_interval(point: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Central `level` interval of a Poisson count of mean `point`: the simple methods' spread."""
     tail = (1 - level) / 2
-    return poisson.ppf(tail, point), poisson.ppf(1 - tail, point)
+    return _poisson_quantile(tail, point), _poisson_quantile(1 - tail, point)
+
+
+def _poisson_quantile(q: float, mean: np.ndarray) -> np.ndarray:
+    """The smallest count k with P(X <= k) >= q, for X ~ Poisson(mean) (0 where mean is 0).
+
+    scipy.stats.poisson.ppf gives the same; scipy.stats takes about a second to import."""
+    mean = np.asarray(mean, dtype=np.float64)
+    positive = mean > 0
+    rate = np.where(positive, mean, 1.0)
+    upper = np.ceil(pdtrik(q, rate))
+    below = np.maximum(upper - 1, 0)
+    k = np.where(pdtr(below, rate) >= q, below, upper)
+    return np.where(positive, k, 0.0)
