@@ -184,13 +184,16 @@ class FeatureBuilder:
             self.items.category, self.items.n_categories, history, row, item
         )
         by_top, top_key = _by_code(self.items.top, self.items.n_tops, history, row, item)
+        on_item, item_recency = by_item.find(item_key)
+        on_leaf, leaf_recency = by_leaf.find(leaf_key)
+        on_top, _ = by_top.find(top_key)
         return [
-            by_leaf.count(leaf_key) / lengths,
-            by_top.count(top_key) / lengths,
-            *(by_item.count(item_key, g) for g in range(len(KIND_GROUPS))),
-            *(by_leaf.count(leaf_key, g) for g in range(len(KIND_GROUPS))),
-            by_item.recency(item_key),
-            by_leaf.recency(leaf_key),
+            on_leaf.sum(axis=1) / lengths,
+            on_top.sum(axis=1) / lengths,
+            *on_item.T,
+            *on_leaf.T,
+            item_recency,
+            leaf_recency,
         ]
 
 
@@ -233,41 +236,30 @@ class _History:
 
 
 class _Lookup:
-    """Counts (per kind group) and recency of integer keys over a batch's events."""
+    """Counts per kind group and recency of integer keys over a batch's events."""
 
     def __init__(
         self, keys: np.ndarray, groups: np.ndarray, ago: np.ndarray, valid: np.ndarray | None = None
     ) -> None:
         if valid is not None:
             keys, groups, ago = keys[valid], groups[valid], ago[valid]
-        n_groups = len(KIND_GROUPS)
-        self.keys, self.counts = np.unique(keys * n_groups + groups, return_counts=True)
-        self.n_groups = n_groups
-        order = np.lexsort((ago, keys))
-        self.latest_keys, first = np.unique(keys[order], return_index=True)
-        self.latest_ago = ago[order][first].astype(np.float32)
+        self.keys, inverse = np.unique(keys, return_inverse=True)
+        self.counts = np.zeros((len(self.keys), len(KIND_GROUPS)), dtype=np.float32)
+        np.add.at(self.counts, (inverse, groups), 1.0)
+        self.latest_ago = np.full(len(self.keys), np.inf, dtype=np.float32)
+        np.minimum.at(self.latest_ago, inverse, ago.astype(np.float32))
 
-    def count(self, keys: np.ndarray, group: int | None = None) -> np.ndarray:
-        """Events on each key (of `group`, or of any group); 0 for key -1."""
-        groups = range(self.n_groups) if group is None else (group,)
-        total = np.zeros(len(keys), dtype=np.float32)
-        for g in groups:
-            total += _find(self.keys, self.counts, keys * self.n_groups + g, 0)
-        return np.where(keys >= 0, total, 0.0)
-
-    def recency(self, keys: np.ndarray) -> np.ndarray:
-        """Events since the latest one on each key; NaN if none."""
-        found = _find(self.latest_keys, self.latest_ago, keys, np.nan)
-        return np.where(keys >= 0, found, np.nan)
-
-
-def _find(
-    sorted_keys: np.ndarray, values: np.ndarray, query: np.ndarray, default: float
-) -> np.ndarray:
-    if not len(sorted_keys):
-        return np.full(len(query), default, dtype=np.float32)
-    at = np.minimum(np.searchsorted(sorted_keys, query), len(sorted_keys) - 1)
-    return np.where(sorted_keys[at] == query, values[at], default).astype(np.float32)
+    def find(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per query key: its events per kind group (0 for key -1 or an unseen key), and the
+        events since the latest one on it (NaN if none)."""
+        if not len(self.keys):
+            return np.zeros((len(query), len(KIND_GROUPS)), np.float32), np.full(
+                len(query), np.nan, np.float32
+            )
+        at = np.minimum(np.searchsorted(self.keys, query), len(self.keys) - 1)
+        hit = (self.keys[at] == query) & (query >= 0)
+        counts = np.where(hit[:, None], self.counts[at], np.float32(0))
+        return counts, np.where(hit, self.latest_ago[at], np.float32(np.nan))
 
 
 def _log_price(price: np.ndarray) -> np.ndarray:
