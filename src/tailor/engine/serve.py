@@ -10,6 +10,7 @@ history gets the popular items; an item without events is reached through the co
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -372,7 +373,7 @@ def _retrieved_by(
     return {
         name: ModelRank(int(rank), float(score))
         for name, rank, score in zip(sources, ranks.tolist(), scores.tolist())
-        if np.isfinite(score)
+        if math.isfinite(score)  # on a Python float: np.isfinite costs ~1 us a call
     }
 
 

@@ -176,6 +176,9 @@ class Explainer:
         weights = getattr(model, "similarity_", None)
         if sp.issparse(weights):  # item-kNN, co-bought: read the few entries, no dense rows
             return lambda history, picked: block(weights, history, picked)
+        dense = getattr(model, "weights_", None)
+        if isinstance(dense, np.ndarray):  # EASE: the (history x picked) block, not whole rows
+            return lambda history, picked: dense[np.ix_(history, picked)].astype(np.float32)
         similar = model._similar  # the model's item-item weights (DESIGN section 3)
         return lambda history, picked: np.asarray(similar(history), dtype=np.float32)[:, picked]
 
