@@ -99,6 +99,16 @@ def test_same_seed_same_model() -> None:
     np.testing.assert_array_equal(a.item_table_, b.item_table_)
 
 
+def test_training_stops_at_the_time_budget_and_follows_the_schedule() -> None:
+    sequences, _ = markov_sequences(n_users=60)
+    data = Dataset.from_sequences(sequences)
+    budget = TINY | {"epochs": 5, "lr_schedule": "warmup_linear", "max_train_seconds": 1e-6}
+    model = SequenceTransformer(text=False, **budget).fit(data)
+    assert [e["epoch"] for e in model.train_log_] == [1]
+    untimed = SequenceTransformer(text=False, **(budget | {"max_train_seconds": None})).fit(data)
+    assert len(untimed.train_log_) == 5
+
+
 SKIN = [
     "Hydrating face cream",
     "保湿面霜",

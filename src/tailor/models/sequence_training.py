@@ -49,6 +49,8 @@ def softmax_loss(
     drawn uniformly (shared by the batch) compete with the target. Uniform sampling needs no logQ
     correction: log q is the same for every item. A candidate equal to the target is masked out.
     """
+    if negatives is None and items_net.text_tower is None:
+        return full_softmax_loss(hidden, targets, items_net, candidates)
     if negatives is not None:
         candidates = candidates[torch.randint(len(candidates), (negatives,), generator=generator)]
     is_target = candidates.unsqueeze(0) == targets.unsqueeze(1)
@@ -61,6 +63,16 @@ def softmax_loss(
     return loss + text_tower_loss(
         hidden, target_logits, other_logits, text_targets, text_candidates, is_target, generator
     )
+
+
+def full_softmax_loss(
+    hidden: Tensor, targets: Tensor, items_net: ItemTable, candidates: Tensor
+) -> Tensor:
+    """Cross-entropy of each target against every candidate (the sorted rows with training events,
+    targets among them): one logits matrix whose target column is found by search, so nothing of
+    (positions x candidates) size is filled, masked or copied."""
+    logits = hidden @ items_net(candidates).T
+    return F.cross_entropy(logits, torch.searchsorted(candidates, targets))
 
 
 TEXT_SHARE = 0.5  # chance that a target or candidate is seen by its text in the tower's loss
@@ -134,6 +146,21 @@ class TrainingStep(nn.Module):
         )
 
 
+def warmup_linear_decay(
+    optimizer: torch.optim.Optimizer, steps_per_epoch: int, epochs: int
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """A per-step learning rate that rises linearly over the first epoch, then falls linearly to
+    zero at the end of the last epoch."""
+    warmup, total = max(1, steps_per_epoch), max(1, steps_per_epoch * epochs)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
 @dataclass(frozen=True)
 class Replica:
     """This process's place among `world` data-parallel workers (one worker: plain training)."""
@@ -170,9 +197,11 @@ def train_epoch(
     rng: np.random.Generator,
     generator: torch.Generator,
     replica: Replica = Replica(),
+    schedule: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> float:
     """One pass over the (n, max_len + 1) padded training sequences with a `TrainingStep` (or its
-    DDP wrapper); returns this worker's mean loss."""
+    DDP wrapper), stepping the learning-rate `schedule` after each batch; returns this worker's
+    mean loss."""
     step.train()
     lengths = (seqs > 0).sum(1)
     losses = []
@@ -186,6 +215,8 @@ def train_epoch(
         optimizer.zero_grad(set_to_none=True)
         (loss if weight == 1.0 else loss * weight).backward()
         optimizer.step()
+        if schedule is not None:
+            schedule.step()
         losses.append(loss.item())
     return float(np.mean(losses)) if losses else float("nan")
 

@@ -19,7 +19,9 @@ quantile q of the trained items (`_on_fused_scale`).
 Training holds out the last event of `validation_users` random users (with at least three
 events), scores their NDCG@10 over the full catalogue after every epoch, stops after `patience`
 epochs without a better one and keeps the best epoch's weights. With `validation_users=0` it
-runs exactly `epochs` epochs on all the data.
+runs exactly `epochs` epochs on all the data. Two optional limits suit a fixed budget: the
+learning rate can warm up over the first epoch and decay linearly to zero at `epochs`
+(`lr_schedule`), and `max_train_seconds` stops before an epoch that would end past it.
 
 At request time the model encodes the user's latest `max_len` events from the `UserBatch`, so
 a new event changes the recommendations without a refit. A user with no history gets the
@@ -49,6 +51,7 @@ from tailor.models.sequence_training import (
     pad_left,
     train_epoch,
     validation_ndcg,
+    warmup_linear_decay,
 )
 from tailor.text import DEFAULT_ENCODER, encoder
 from tailor.types import UserBatch
@@ -70,6 +73,12 @@ class TransformerParams(Params):
     batch_size: int = Field(256, ge=1)
     lr: float = Field(2e-3, gt=0)
     weight_decay: float = Field(0.0, ge=0)
+    lr_schedule: Literal["constant", "warmup_linear"] = Field(
+        "constant", description="warmup_linear: warm up over epoch 1, then decay to 0 at `epochs`"
+    )
+    max_train_seconds: float | None = Field(
+        None, gt=0, description="stop before an epoch (as long as the last) would end past this"
+    )
     text: bool = True
     text_encoder: str = DEFAULT_ENCODER
     text_cache_dir: str | None = None
@@ -168,15 +177,21 @@ class SequenceTransformer(Recommender):
         modules = TrainingStep(items_net, self._encoder)
         step = self._wrap(modules)
         optimizer = torch.optim.AdamW(modules.parameters(), lr=p.lr, weight_decay=p.weight_decay)
+        schedule = (
+            warmup_linear_decay(optimizer, -(-len(seqs) // p.batch_size), p.epochs)
+            if p.lr_schedule == "warmup_linear"
+            else None
+        )
         candidates = trained.nonzero().squeeze(1)
         negatives = None if p.loss == "full" or p.negatives >= len(candidates) else p.negatives
         best, best_state, since_best = -1.0, None, 0
         self.train_log_: list[dict[str, float]] = []
+        began = time.perf_counter()
         for epoch in range(1, p.epochs + 1):
             start = time.perf_counter()
             loss = train_epoch(
                 step, optimizer, seqs, kinds, p.batch_size, candidates, negatives, rng, generator,
-                self._replica,
+                self._replica, schedule,
             )  # fmt: skip
             ndcg = (
                 validation_ndcg(_served_table(items_net, trained), self._encoder, holdout)
@@ -194,20 +209,23 @@ class SequenceTransformer(Recommender):
                 "epoch %(epoch)d loss %(loss).4f valid NDCG@10 %(valid_ndcg10).4f (%(seconds).1fs)",
                 entry,
             )
-            if holdout is None:
-                continue
-            if ndcg > best:
+            if holdout is not None and ndcg > best:
                 best, since_best = ndcg, 0
                 best_state = {k: v.clone() for k, v in modules.state_dict().items()}
-            else:
+            elif holdout is not None:
                 since_best += 1
-                if since_best >= p.patience:
-                    break
+            if since_best >= p.patience or self._out_of_time(began, entry["seconds"]):
+                break
         if best_state is not None:
             modules.load_state_dict(best_state)
         self.best_epoch_ = (
             int(np.argmax([e["valid_ndcg10"] for e in self.train_log_])) + 1 if holdout else epoch
         )
+
+    def _out_of_time(self, began: float, last_epoch_seconds: float) -> bool:
+        """Whether another epoch as long as the last one would end past `max_train_seconds`."""
+        budget = self.params.max_train_seconds
+        return budget is not None and time.perf_counter() - began + last_epoch_seconds > budget
 
     # ---- serving -------------------------------------------------------------------------------
 
