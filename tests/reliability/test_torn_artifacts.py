@@ -29,12 +29,14 @@ from tailor.artifacts import (
 from tailor.engine import Engine
 from tailor.errors import ArtifactError
 from tailor.ingest.synthetic import generate_shop
-from tailor.settings import Settings, load_settings
+from tailor.settings import Role, Settings, load_settings
 
 KILLS_AT_RANDOM = 2  # anywhere in the run: start-up, loading, fitting, writing
 KILLS_WHILE_WRITING = 3  # as soon as the temporary artifact directory appears
 TRAIN_TIMEOUT = 120.0
 TRAIN = {"models": ["popular", "itemknn"], "ranker": {"enabled": False}}  # quick to fit
+# the requests below run in a closed loop: on a quiet machine faster than an admin key may ask
+UNLIMITED = {role.value: {"per_second": 1_000_000, "burst": 1_000_000} for role in Role}
 
 
 @pytest.fixture
@@ -45,6 +47,7 @@ def settings(tmp_path: Path) -> Settings:
         store_url=f"sqlite:///{tmp_path}/tailor.db",
         artifacts_dir=tmp_path / "artifacts",
         train=TRAIN,
+        service={"rate_limits": UNLIMITED},
     )
     shop = generate_shop(60, 30, days=10, seed=3)
     with Engine(settings) as engine:
