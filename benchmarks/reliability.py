@@ -13,7 +13,8 @@
    `--examples` cases each, default checks, on the same trained shop.
 4. Soak (`benchmarks/soak.py`): mixed load at half the measured maximum for `--soak-minutes`,
    or, with `--soak-from FILE`, the figures of a soak already run (`soak.py --json FILE`), so
-   a long soak is not run twice.
+   a long soak is not run twice. Likewise `--crash-from FILE` takes the rows of a
+   `crash.py --json FILE` run instead of part 1.
 
     .venv/bin/python benchmarks/reliability.py --short --json /tmp/reliability.json   # CI sizes
     nice -n 10 .venv/bin/python benchmarks/reliability.py --kills 100 --examples 2000 \\
@@ -140,6 +141,11 @@ def _search(engine: Engine, app: Any, user: str) -> Any:
                          privacy=engine.settings.privacy, caches=caches)  # fmt: skip
 
 
+def crash_from(path: Path) -> list[dict[str, Any]]:
+    """The rows of a crash run by `crash.py --json`, one per backend (as `crash_figures` makes)."""
+    return json.loads(path.read_text(encoding="utf-8"))["rows"]
+
+
 def soak_from(path: Path) -> dict[str, Any]:
     """The details of a soak run by `soak.py --json` (as `soak` returns them)."""
     found = json.loads(path.read_text(encoding="utf-8"))
@@ -150,12 +156,16 @@ def soak_from(path: Path) -> dict[str, Any]:
 
 
 def run(
-    sizes: Sizes, seed: int, soaked: dict[str, Any] | None = None
+    sizes: Sizes,
+    seed: int,
+    soaked: dict[str, Any] | None = None,
+    crashes: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The figures (the acceptance keys first) and the details of each part; `soaked`: the
-    details of a soak already run, instead of running one."""
+    """The figures (the acceptance keys first) and the details of each part; `soaked` and
+    `crashes`: the details of a soak and the rows of a crash run already made, instead of
+    running them."""
     started = time.perf_counter()
-    crashes = crash_figures(sizes, seed)
+    crashes = crashes if crashes is not None else crash_figures(sizes, seed)
     with tempfile.TemporaryDirectory(prefix="tailor-reliability-shop-") as tmp:
         config = trained_shop(Path(tmp), 80, 40, seed)
         erasure = erasure_figures(config, sizes.erase_users)
@@ -225,6 +235,7 @@ def main() -> None:
     parser.add_argument("--erase-users", type=int, default=20)
     parser.add_argument("--soak-minutes", type=float, default=30.0)
     parser.add_argument("--soak-from", type=Path, help="a `soak.py --json` report to take instead")
+    parser.add_argument("--crash-from", type=Path, help="a `crash.py --json` report to take instead")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -234,12 +245,19 @@ def main() -> None:
         soak=SoakPlan(minutes=args.soak_minutes, seed=args.seed),
     )  # fmt: skip
     load_before = round(os.getloadavg()[0], 2)
-    figures, details = run(sizes, args.seed, soak_from(args.soak_from) if args.soak_from else None)
+    figures, details = run(
+        sizes,
+        args.seed,
+        soak_from(args.soak_from) if args.soak_from else None,
+        crash_from(args.crash_from) if args.crash_from else None,
+    )
     rows = verdicts(figures)
     soak_shop = details["soak"]["shop"]
     protocol = {
         "benchmark": "reliability (issue 7 acceptance)",
-        "sizes": f"{sizes.kills} kills per backend on {list(sizes.backends)}; {sizes.examples} "
+        "sizes": (f"crash rows from {args.crash_from}" if args.crash_from else
+                  f"{sizes.kills} kills per backend on {list(sizes.backends)}")
+        + f"; {sizes.examples} "
         f"fuzz cases per operation; {sizes.erase_users} erased users; "
         + (f"soak from {args.soak_from}" if args.soak_from else
            f"soak {sizes.soak.minutes:g} min at {sizes.soak.share:.0%} of the measured maximum"),
