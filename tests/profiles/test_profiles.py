@@ -15,6 +15,7 @@ from tailor.cli import app as cli_app
 from tailor.engine import Engine
 from tailor.errors import InvalidInputError, UnknownUserError
 from tailor.ingest.synthetic import generate_shop
+from tailor.privacy import erase_user
 from tailor.profiles import ItemFacts, ProfileBook, build_state, new_state
 from tailor.profiles.catalogue import label_in
 from tailor.profiles.interest import InterestSpace
@@ -278,3 +279,15 @@ def test_cli_profile_in_both_languages(settings, hand_engine, tmp_path):
     assert out.exit_code == 0 and json.loads(out.output)["channel"]["preferred"] == "app"
     missing = runner.invoke(cli_app, ["-c", str(config), "profile", "nobody"])
     assert missing.exit_code == 1 and "nobody" in missing.output
+
+
+def test_a_user_erased_through_another_replica_is_not_answered_from_this_ones_cache(tmp_path):
+    settings = load_settings(store_url=f"sqlite:///{tmp_path}/t.db", artifacts_dir=tmp_path)
+    with Engine(settings) as this, Engine(settings) as other:
+        this.put_items(_items())
+        this.ingest_events(HISTORY)
+        assert this.profiles.profile("u1", now=NOW)["user_id"] == "u1"  # cached here
+        erase_user(other, "u1", actor="test")
+        with pytest.raises(UnknownUserError):
+            this.profiles.profile("u1", now=NOW)
+        assert not this.profiles.holds_user("u1")

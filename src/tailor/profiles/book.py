@@ -129,12 +129,11 @@ class ProfileBook:
             return user_id in self._entries
 
     def _entry(self, user_id: str) -> _Entry:
-        entry = self._entries.get(user_id)
+        entry = self._entries.pop(user_id, None)
         now = self._clock()
-        if entry is None or now - entry.built_at > self.settings.profiles.rebuild_seconds:
+        stale = entry is None or now - entry.built_at > self.settings.profiles.rebuild_seconds
+        if stale or not self._catch_up(entry.state, user_id):
             entry = self._build(user_id, now)
-        else:
-            self._catch_up(entry.state, user_id)
         self._entries[user_id] = entry
         self._entries.move_to_end(user_id)
         while len(self._entries) > self.settings.profiles.cached_users:
@@ -150,14 +149,20 @@ class ProfileBook:
         timezone = user_timezone(attributes, self.settings.profiles.default_timezone)
         return _Entry(build_state(self.settings, events, self._catalogue()[0]), timezone, now)
 
-    def _catch_up(self, state: ProfileState, user_id: str) -> None:
+    def _catch_up(self, state: ProfileState, user_id: str) -> bool:
+        """Fold the events stored since the state's latest; False, folding nothing, when that
+        latest event is gone from the store (the user was erased or purged, perhaps by another
+        replica): the state must then be rebuilt."""
         events = self.store.events(since=state.last_ts, user_ids=[user_id])
-        if state.last_ts is not None and len(events):
+        if state.last_ts is not None:
             folded = events["event_id"].isin(state.ids_at_last_ts).to_numpy()
+            if folded.sum() < len(state.ids_at_last_ts):
+                return False
             events = events[~folded]
         state.fold_all(
             events.to_dict("records"), self._catalogue()[0], self.settings.ingest.event_weights
         )
+        return True
 
     def _catalogue(self) -> tuple[ItemFacts, InterestSpace, float]:
         """Item facts (reloaded after `rebuild_seconds`) and the interest space over them."""
