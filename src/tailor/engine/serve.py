@@ -39,6 +39,7 @@ SIMILAR = "similar"
 PURCHASE = "purchase"
 SCORING_CHUNK = 256  # users scored at once: bounds the (users x items) score matrices
 ItemKind = tuple[str | None, str]  # (item_id, kind) of an event
+MAX_FILTERED = 64  # filter combinations whose allowed items are kept
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Serving:
         self.two_stage = artifact.ranker
         self.kind_groups = kind_groups(sorted(self.event_weights))
         self.features: FeatureBuilder | None = self._feature_builder()
+        self._filtered: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # see `_shown`
 
     @property
     def version(self) -> str:
@@ -99,7 +101,7 @@ class Serving:
         first; the models score the latest `n_recent`); popular items for a user without usable
         history. `now_ms` (default: the clock) decides which items are new."""
         ctx = self.context(rules, now_ms)
-        shown = allowed(np.arange(len(self.popularity)), ctx)
+        shown, keep = self._shown(ctx)
         histories = {u: self._history(events.get(u, ()), n_recent) for u in set(user_ids)}
         pool = max(k, rules.pool)
         answers: list[list[Recommendation]] = [[] for _ in user_ids]
@@ -121,8 +123,6 @@ class Serving:
             )
             masks = [excluded(u.events, ctx) for u in users]
             if self.two_stage is not None and self.features is not None:
-                keep = np.zeros(len(self.popularity), dtype=bool)
-                keep[shown] = True
                 groups = [self.kind_groups[u.kinds] for u in users]
                 ranked = self.two_stage.rank(batch, groups, self.features, keep, masks)
                 for i, row in enumerate(rows):
@@ -344,6 +344,22 @@ class Serving:
         items = self.items
         side = ItemSide.of(self.two_stage.stats, items.price, items.category.tolist(), items.top)
         return self.two_stage.features_for(side)
+
+    def _shown(self, ctx: RuleContext) -> tuple[np.ndarray, np.ndarray]:
+        """The items every filter of the rules lets through, as indices and as a read-only mask;
+        computed once per state of the item facts and filter values, not per request."""
+        r = ctx.rules
+        key = (self.items.version, r.in_stock_only, r.category, r.brands, r.price_min, r.price_max)
+        found = self._filtered.get(key)
+        if found is None:
+            shown = allowed(np.arange(len(self.popularity)), ctx)
+            keep = np.zeros(len(self.popularity), dtype=bool)
+            keep[shown] = True
+            shown.flags.writeable = keep.flags.writeable = False
+            if len(self._filtered) >= MAX_FILTERED or any(k[0] != key[0] for k in self._filtered):
+                self._filtered = {}
+            found = self._filtered[key] = (shown, keep)
+        return found
 
     def _available(self, category: str | None) -> np.ndarray:
         """Mask of items shown, in stock and (when given) under `category`."""

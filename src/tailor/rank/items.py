@@ -39,6 +39,7 @@ class ItemFacts:
         self.top = np.full(n, -1, dtype=np.int32)
         self.top_names: list[str] = []
         self._under: dict[str, np.ndarray] = {}
+        self.version = 0  # counts changes, so what is derived from the facts knows when to redo
         self._recode_tops()
 
     @property
@@ -65,6 +66,7 @@ class ItemFacts:
         hidden = rows["hidden"].fillna(False).to_numpy(dtype=bool) if "hidden" in rows else False
         self.shown[idx] = ~hidden
         self._recode_tops()
+        self.version += 1
 
     def under(self, category: str) -> np.ndarray:
         """Mask of items whose category path is `category` or lies below it (whole levels only),
@@ -82,6 +84,7 @@ class ItemFacts:
 
     def withdraw(self, idx: np.ndarray) -> None:
         self.shown[idx[idx >= 0]] = False
+        self.version += 1
 
     def _recode_tops(self) -> None:
         tops = pd.Series(self.category, dtype=object).str.split(CATEGORY_SEPARATOR, n=1).str[0]

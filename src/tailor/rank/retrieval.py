@@ -148,11 +148,19 @@ class PriorSource(Source):
     def retrieve(
         self, users: UserBatch, depth: int, allowed: np.ndarray, exclude: Sequence[np.ndarray]
     ) -> Recs:
-        longest = max((len(e) for e in exclude), default=0)
-        head = self.order[allowed[self.order]][: depth + longest]
+        head = self._head(allowed, depth + max((len(e) for e in exclude), default=0))
         items = np.broadcast_to(head, (len(users), len(head)))
         return _filtered(items, np.broadcast_to(self.scores[head], items.shape), depth,
                          allowed, exclude)  # fmt: skip
+
+    def _head(self, allowed: np.ndarray, n: int) -> np.ndarray:
+        """The first `n` allowed items of the ranking: a short prefix usually holds them, so the
+        whole catalogue is filtered only when it does not."""
+        prefix = self.order[: 4 * n]
+        head = prefix[allowed[prefix]]
+        if len(head) < n and len(prefix) < len(self.order):
+            head = self.order[allowed[self.order]]
+        return head[:n]
 
 
 class SimilaritySource(Source):
