@@ -21,6 +21,7 @@ from tailor.engine import Engine
 from tailor.errors import InvalidInputError
 from tailor.ingest.demo import demo_shop
 from tailor.ingest.synthetic import DAY_MS, generate_shop
+from tailor.privacy import erase_user
 from tailor.propensity.service import train_propensity
 from tailor.service import create_app
 from tailor.settings import load_settings
@@ -270,3 +271,18 @@ def test_a_started_server_warms_up_profiles_and_the_campaign_snapshot(shop_befor
         assert engine.profiles._facts is not None
     with Engine(settings) as cold, TestClient(create_app(settings, cold)) as client:
         assert cold._warming is None and client.get("/healthz").json()["warming_up"] is False
+
+
+def test_a_snapshot_read_before_an_erasure_by_another_replica_is_read_again(tmp_path):
+    settings = load_settings(store_url=f"sqlite:///{tmp_path}/t.db", artifacts_dir=tmp_path)
+    shop = demo_shop(150, 40)
+    with Engine(settings) as this, Engine(settings) as other:
+        this.put_items(shop.items)
+        this.ingest_events(shop.events)
+        first = this.campaigns.snapshot()
+        user = str(first.users.index[0])
+        assert this.campaigns.snapshot() is first
+        erase_user(other, user, actor="test")
+        again = this.campaigns.snapshot()
+        assert again is not first and user not in again.users.index
+        assert this.campaigns.snapshot() is again  # read after the erasure: kept

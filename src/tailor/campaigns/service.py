@@ -29,6 +29,7 @@ from tailor.campaigns.coupons import (
 from tailor.campaigns.elasticity import fit_price_sensitivity
 from tailor.campaigns.prices import Target, price_positions, resolve_target
 from tailor.errors import InvalidInputError, UnknownItemError
+from tailor.privacy.audit import erased_since
 from tailor.propensity.features import (
     CATEGORY,
     DAY_MS,
@@ -76,12 +77,13 @@ class Campaigns:
 
     def snapshot(self, at: int | None = None) -> Snapshot:
         """As of `at`, or as of now: the latest snapshot, refreshed in the background once it
-        is older than snapshot_seconds (read in the caller's thread only when there is none)."""
+        is older than snapshot_seconds. It is read in the caller's thread when there is none, or
+        when a user was erased since it was read (by any replica: the audit log tells)."""
         if at is not None:
             return self._read(at)
         with self._lock:
             latest = self._latest
-            if latest is None:
+            if latest is None or erased_since(self.store, latest.now):
                 latest = self._latest = self._read(_now_ms())
             elif time.monotonic() - latest.made > self.settings.campaigns.snapshot_seconds:
                 self._start_refresh()

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 CLI_ACTOR = "cli"
 OK = "ok"
 MAX_OUTCOME_CHARS = 300
+ERASE_ACTION = "erase_user"
 
 
 def record(store: Store, actor: str, action: str, target: str | None, outcome: str = OK) -> None:
@@ -45,3 +46,12 @@ def audited(store: Store, actor: str, action: str, target: str | None) -> Iterat
             log.error("could not log the failed %s in the audit log: %s", action, unlogged)
         raise
     record(store, actor, action, target)
+
+
+def erased_since(store: Store, ts: int) -> bool:
+    """Whether a user erasure (by any process sharing the store) finished at or after `ts` (ms).
+
+    The log holds only a hash of the user, so a cache that read users before `ts` cannot tell
+    which: it reads again."""
+    entries = store.audit_entries(since=ts, limit=10_000)
+    return any(e.action == ERASE_ACTION and e.outcome == OK for e in entries)

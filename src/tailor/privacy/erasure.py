@@ -16,13 +16,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from tailor.privacy.artifact_scrub import scrub_artifacts
-from tailor.privacy.audit import audited
+from tailor.privacy.audit import ERASE_ACTION, audited
 from tailor.privacy.pseudonyms import Pseudonymizer, audit_target, stored_user_id
 
 if TYPE_CHECKING:
     from tailor.engine import Engine
 
-ERASE_ACTION = "erase_user"
 
 
 class UserCache(Protocol):
