@@ -1,5 +1,7 @@
+from functools import partial
 from typing import Annotated
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -17,12 +19,18 @@ from tailor.service.schemas import (
 )
 from tailor.settings import Role, Settings
 
+# Recommendations scored at once. The work holds the GIL most of the time, so more threads only
+# take turns on it (and on more store connections) without answering sooner; waiting requests
+# queue on the event loop instead.
+SCORING_THREADS = 4
+
 
 def router(settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/v1/users", tags=["users"])
     max_rows = settings.service.max_batch_events
     K = Annotated[int, Query(ge=1, le=settings.service.max_k, description="how many items")]
     UserId = Annotated[str, Path(max_length=settings.ingest.max_id_length)]
+    scoring = CapacityLimiter(SCORING_THREADS)
 
     @api.put(
         "",
@@ -45,7 +53,7 @@ def router(settings: Settings) -> APIRouter:
         summary="Recommendations for a user",
         dependencies=[requires(Role.read)],
     )
-    def recommendations(
+    async def recommendations(
         user_id: UserId,
         engine: EngineDep,
         k: K = 10,
@@ -63,7 +71,8 @@ def router(settings: Settings) -> APIRouter:
         items. Each item carries a reason in the asked language and what produced it. The
         response's `request_id` names this list in POST /v1/feedback; under an A/B experiment,
         the user's variant (and its rule overrides) apply."""
-        served = engine.scenarios.home(
+        home = partial(
+            engine.scenarios.home,
             user_id,
             k,
             exclude=split_ids(exclude),
@@ -71,6 +80,7 @@ def router(settings: Settings) -> APIRouter:
             rules=rules.overrides(split_ids(rules.brand)),
             lang=language(rules.lang, accept_language),
         )
+        served = await to_thread.run_sync(home, limiter=scoring)
         return RecommendationsOut.model_validate(served, from_attributes=True)
 
     return api
