@@ -6,6 +6,7 @@ arrived after training is turned into the same kind of weighted row the model sa
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +15,10 @@ import scipy.sparse as sp
 from tailor.data.dataset import DEFAULT_KIND, Dataset
 from tailor.models.base import Params, Recommender
 from tailor.types import UserBatch
+
+# Per thread, the last matrix built and what it was built from: the sources of one request
+# (item-kNN, ALS, co-bought...) score the same batch with the same weights, so it is built once.
+_last_built = threading.local()
 
 
 class HistoryParams(Params):
@@ -64,8 +69,20 @@ def history_matrix(
     """(len(users), n_items) CSR of summed kind weights per item.
 
     Items outside the catalogue and events of a non-positive or unknown kind are dropped. Without
-    kinds, every event weighs `default_weight`.
+    kinds, every event weighs `default_weight`. The matrix may be shared: do not modify it.
     """
+    key = (n_items, np.asarray(kind_weights).tobytes(), float(default_weight), binary)
+    last = getattr(_last_built, "entry", None)
+    if last is not None and last[0] is users and last[1] == key:
+        return last[2]
+    matrix = _weighted_rows(users, n_items, kind_weights, default_weight, binary)
+    _last_built.entry = (users, key, matrix)
+    return matrix
+
+
+def _weighted_rows(
+    users: UserBatch, n_items: int, kind_weights: np.ndarray, default_weight: float, binary: bool
+) -> sp.csr_matrix:
     lengths = np.fromiter((len(h) for h in users.histories), dtype=np.int64, count=len(users))
     items = _flat(users.histories)
     if users.kinds is None:
