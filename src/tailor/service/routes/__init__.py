@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from starlette.responses import Response
 
 from tailor.engine import Engine
+from tailor.service.schemas import RecommendationsOut
 
 
 def engine_of(request: Request) -> Engine:
@@ -22,6 +23,13 @@ EngineDep = Annotated[Engine, Depends(engine_of)]
 def json_response(result: Any) -> Response:
     """A dataclass result as JSON, without a pydantic round trip (the write hot path)."""
     return Response(orjson.dumps(asdict(result)), media_type="application/json")
+
+
+def served_response(served: Any) -> Response:
+    """A scenario's answer as JSON, checked once against `RecommendationsOut` (returning the model
+    would have FastAPI validate it a second time before serialising it)."""
+    out = RecommendationsOut.model_validate(served, from_attributes=True)
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 def split_ids(values: list[str]) -> list[str]:

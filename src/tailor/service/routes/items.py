@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from tailor.service.auth import requires
 from tailor.service.body import parse_rows, refuse_invalid_single_row
-from tailor.service.routes import EngineDep, json_response
+from tailor.service.routes import EngineDep, json_response, served_response
 from tailor.service.row_schemas import item_row, rows_body
 from tailor.service.schemas import (
     DeletedOut,
@@ -56,8 +56,8 @@ def router(settings: Settings) -> APIRouter:
         summary="Items similar to an item",
         dependencies=[requires(Role.read)],
     )
-    def similar(item_id: ItemId, engine: EngineDep, k: K = 10) -> RecommendationsOut:
+    def similar(item_id: ItemId, engine: EngineDep, k: K = 10) -> Response:
         served = engine.scenarios.similar(item_id, k)
-        return RecommendationsOut.model_validate(served, from_attributes=True)
+        return served_response(served)
 
     return api

@@ -1,9 +1,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.responses import Response
 
 from tailor.service.auth import requires
-from tailor.service.routes import EngineDep
+from tailor.service.routes import EngineDep, served_response
 from tailor.service.schemas import ErrorOut, RecommendationsOut
 from tailor.settings import Role, Settings
 
@@ -26,8 +27,8 @@ def router(settings: Settings) -> APIRouter:
         category: Annotated[
             str | None, Query(description="only items in this category path or below")
         ] = None,
-    ) -> RecommendationsOut:
+    ) -> Response:
         served = engine.scenarios.popular(k, category)
-        return RecommendationsOut.model_validate(served, from_attributes=True)
+        return served_response(served)
 
     return api

@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from tailor.rank.explain import language
 from tailor.service.auth import requires
-from tailor.service.routes import EngineDep
+from tailor.service.routes import EngineDep, served_response
 from tailor.service.schemas import LANG_PATTERN, ErrorOut, RecommendationsOut
 from tailor.settings import Role, Settings
 
@@ -36,7 +37,7 @@ def router(settings: Settings) -> APIRouter:
         user_id: UserId = None,
         lang: Lang = None,
         accept_language: Annotated[str | None, Header()] = None,
-    ) -> RecommendationsOut:
+    ) -> Response:
         """Items carted or bought in the same sessions as this one (the `cobought` model), best
         first. When there are fewer than k, similar items fill the list and their reason says
         they are only similar."""
@@ -47,7 +48,7 @@ def router(settings: Settings) -> APIRouter:
             user_id=user_id,
             lang=language(lang, accept_language),
         )
-        return RecommendationsOut.model_validate(served, from_attributes=True)
+        return served_response(served)
 
     @api.get(
         "/users/{user_id}/continue-shopping",
@@ -62,13 +63,13 @@ def router(settings: Settings) -> APIRouter:
         k: K = 10,
         lang: Lang = None,
         accept_language: Annotated[str | None, Header()] = None,
-    ) -> RecommendationsOut:
+    ) -> Response:
         """Carted, then favourited, then viewed items not bought since, each kind's weight halved
         every `scenarios.continue_half_life_days`; only listed, shown, in-stock items. Read from
         the store, so an event just posted counts at once, trained model or not."""
         served = await run_in_threadpool(
             engine.scenarios.continue_shopping, user_id, k, lang=language(lang, accept_language)
         )
-        return RecommendationsOut.model_validate(served, from_attributes=True)
+        return served_response(served)
 
     return api

@@ -2,10 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from tailor.rank.explain import language
 from tailor.service.auth import requires
-from tailor.service.routes import EngineDep
+from tailor.service.routes import EngineDep, served_response
 from tailor.service.schemas import LANG_PATTERN, ErrorOut, RecommendationsOut
 from tailor.settings import Role, Settings
 
@@ -32,13 +33,13 @@ def router(settings: Settings) -> APIRouter:
             str | None, Query(pattern=LANG_PATTERN, description="zh or en, for the reasons")
         ] = None,
         accept_language: Annotated[str | None, Header()] = None,
-    ) -> RecommendationsOut:
+    ) -> Response:
         """The query and the items' text go through the same multilingual encoder (the trained
         `content` model's); the best matches are re-ranked by the user's category affinity
         (`scenarios.search_personalization`). A known user's search is stored as an event."""
         served = await run_in_threadpool(
             engine.scenarios.search, q, k, user_id=user_id, lang=language(lang, accept_language)
         )
-        return RecommendationsOut.model_validate(served, from_attributes=True)
+        return served_response(served)
 
     return api

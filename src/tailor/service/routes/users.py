@@ -9,7 +9,7 @@ from starlette.responses import Response
 from tailor.rank.explain import language
 from tailor.service.auth import requires
 from tailor.service.body import parse_rows, refuse_invalid_single_row
-from tailor.service.routes import EngineDep, json_response, split_ids
+from tailor.service.routes import EngineDep, json_response, served_response, split_ids
 from tailor.service.row_schemas import rows_body, user_row
 from tailor.service.schemas import (
     ErrorOut,
@@ -65,7 +65,7 @@ def router(settings: Settings) -> APIRouter:
         ] = None,
         rules: Annotated[RulesQuery, Query()] = RulesQuery(),  # noqa: B008
         accept_language: Annotated[str | None, Header()] = None,
-    ) -> RecommendationsOut:
+    ) -> Response:
         """Scored from the user's latest events, so an event just posted counts at once, under the
         configured business rules (overridable here). A user without usable history gets popular
         items. Each item carries a reason in the asked language and what produced it. The
@@ -81,6 +81,6 @@ def router(settings: Settings) -> APIRouter:
             lang=language(rules.lang, accept_language),
         )
         served = await to_thread.run_sync(home, limiter=scoring)
-        return RecommendationsOut.model_validate(served, from_attributes=True)
+        return served_response(served)
 
     return api
