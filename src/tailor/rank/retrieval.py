@@ -351,6 +351,9 @@ def _top_per_row(
     rows: np.ndarray, items: np.ndarray, values: np.ndarray, n_rows: int, depth: int
 ) -> Recs:
     """The `depth` best (item, value) of each row, ties by ascending item, -1 padded."""
+    if n_rows == 1 and len(values) > depth:  # a request's one user: sort only what can place
+        near = values >= np.partition(values, len(values) - depth)[len(values) - depth]
+        rows, items, values = rows[near], items[near], values[near]
     order = np.lexsort((items, -values, rows))
     rows, items, values = rows[order], items[order], values[order]
     starts = np.searchsorted(rows, np.arange(n_rows))
