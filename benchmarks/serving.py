@@ -192,7 +192,8 @@ def start_server(run_dir: Path, port: int, workers: int) -> subprocess.Popen:
     while time.time() < deadline:
         try:
             health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2.0)
-            if health.status_code == 200 and health.json()["model_version"]:
+            ready = health.status_code == 200 and health.json()["model_version"]
+            if ready and not health.json().get("warming_up"):  # its warm-up would share the CPU
                 return server
         except httpx.TransportError:
             pass
@@ -200,7 +201,7 @@ def start_server(run_dir: Path, port: int, workers: int) -> subprocess.Popen:
             raise RuntimeError(f"the server exited: {(run_dir / 'server.log').read_text()[-3000:]}")
         time.sleep(0.3)
     server.kill()
-    raise RuntimeError("the server did not serve a model within 300 s")
+    raise RuntimeError("the server did not serve a warmed-up model within 300 s")
 
 
 def _family(pid: int) -> list[int]:
