@@ -205,6 +205,22 @@ def test_timestamps_far_in_the_future_or_past(client, ts):
     assert_refused(client.post("/v1/events", json={**EVENT, "ts": ts}), "ts")
     assert_refused(client.put("/v1/items", json={"item_id": "i-1", "created_at": ts}), "created_at")
     assert_refused(client.put("/v1/users", json={"user_id": "u-1", "created_at": ts}), "created_at")
+    served = client.get("/v1/users/u-1/recommendations").json()
+    feedback = {"request_id": served["request_id"], "kind": "impression", "ts": ts}
+    assert_refused(client.post("/v1/feedback", json=feedback), "ts")
+
+
+@pytest.mark.parametrize("at", [10**16, 2**63 - 1, -1])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/users/u-1/profile",
+        "/v1/users/u-1/purchase-probability",
+        "/v1/items/i-1/audience",
+    ],
+)
+def test_as_of_times_far_in_the_future_or_past(client, path, at):
+    assert_refused(client.get(path, params={"at": at}), "at")
 
 
 def test_a_batch_of_10001_events_stores_nothing(client):

@@ -9,11 +9,13 @@ from the served list alone: a row setting any field but FIELDS is refused, namin
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tailor.errors import InvalidInputError, NotFoundError
+from tailor.ingest.fields import MAX_TS_MS
 from tailor.online.served import ServedLog
 from tailor.store.base import Feedback, ServedList
 
@@ -66,7 +68,7 @@ def _check(row: Mapping[str, Any], position: int, served: ServedList | None, now
     return Feedback(
         request_id=request_id,
         kind=kind,
-        ts=_number(row, "ts", position, int, now),
+        ts=_timestamp(row, position, now),
         item_id=None if item_id is None else str(item_id),
         value=_number(row, "value", position, float, None),
     )
@@ -79,12 +81,21 @@ def _text(row: Mapping[str, Any], name: str, position: int) -> str:
     return value
 
 
+def _timestamp(row: Mapping[str, Any], position: int, now: int) -> int:
+    ts = _number(row, "ts", position, int, now)
+    if not 0 <= ts < MAX_TS_MS:
+        raise _invalid(position, "ts", f"must be ms since the epoch, before 2200, not {ts}")
+    return ts
+
+
 def _number(row: Mapping[str, Any], name: str, position: int, kind: type, default: Any) -> Any:
     value = row.get(name)
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _invalid(position, name, f"must be a number, not {value!r}")
+    if not math.isfinite(value):
+        raise _invalid(position, name, f"must be finite, not {value!r}")
     if kind is int and value != int(value):
         raise _invalid(position, name, "must be whole milliseconds since the epoch")
     return kind(value)

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tailor.ingest.fields import MAX_TS_MS
+
 # What `tailor.rank.explain.language` accepts: zh or en in any case, or a tag such as zh-CN;
 # empty means "from Accept-Language". ASCII blanks only, so the schema and the check agree.
 LANG_PATTERN = r"^([ \t\n\r\f\v]*([zZ][hH]|[eE][nN])(-[\s\S]*|[ \t\n\r\f\v]*))?$"
@@ -182,7 +184,9 @@ class FeedbackIn(BaseModel):
     item_id: str | None = Field(
         None, description="one of that response's items; an impression without it: the whole list"
     )
-    ts: int | None = Field(None, description="milliseconds since the epoch; default: now")
+    ts: int | None = Field(
+        None, ge=0, lt=MAX_TS_MS, description="milliseconds since the epoch; default: now"
+    )
     value: float | None = Field(None, description="e.g. the order amount of a conversion")
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 
+from tailor.ingest.fields import MAX_TS_MS
 from tailor.rank.explain import language
 from tailor.service.auth import requires
 from tailor.service.routes import EngineDep
@@ -31,7 +32,10 @@ def router(settings: Settings) -> APIRouter:
         ] = None,
         vector: Annotated[bool, Query(description="include the interest vector itself")] = False,
         at: Annotated[
-            int | None, Query(ge=0, description="as of this time (ms since the epoch); default now")
+            int | None,
+            Query(
+                ge=0, lt=MAX_TS_MS, description="as of this time (ms since the epoch); default now"
+            ),
         ] = None,
         accept_language: Annotated[str | None, Header()] = None,
     ) -> dict[str, Any]:

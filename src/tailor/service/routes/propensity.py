@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from tailor.ingest.fields import MAX_TS_MS
 from tailor.service.auth import requires
 from tailor.service.routes import EngineDep
 from tailor.service.schemas import ErrorOut
@@ -36,7 +37,8 @@ def router(settings: Settings) -> APIRouter:
             str | None, Query(description="also P(buys in this category); default: the item's")
         ] = None,
         at: Annotated[
-            int | None, Query(ge=0, description="as of (ms since the epoch); default now")
+            int | None,
+            Query(ge=0, lt=MAX_TS_MS, description="as of (ms since the epoch); default now"),
         ] = None,
     ) -> dict[str, Any]:
         """Calibrated probabilities from the user's latest events, with the expected days to the
