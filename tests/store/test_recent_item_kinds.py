@@ -19,10 +19,8 @@ def test_recent_item_kinds_are_the_recent_events_item_and_kind(store: Store) -> 
     )
     for limit in (0, 1, 5, 1000):
         frame = store.recent_events("u1", limit)
-        expected = [
-            (None if item_id is None or item_id != item_id else item_id, kind)
-            for item_id, kind in zip(frame["item_id"].astype(object), frame["kind"])
-        ]
+        item_ids = frame["item_id"].astype(object).where(frame["item_id"].notna(), None)
+        expected = list(zip(item_ids.tolist(), frame["kind"].tolist()))
         assert store.recent_item_kinds("u1", limit) == expected
     assert store.recent_item_kinds("u1", 2) == [(None, "search"), ("i3", "cart")]
     assert store.recent_item_kinds("nobody", 5) == []
