@@ -54,6 +54,15 @@ def test_item_forecast_has_one_step_per_day_with_an_interval(client, stored):
     assert client.get(f"/v1/items/{best_seller}/forecast").json()["days"] == 14
 
 
+def test_an_item_without_stock_is_forecast_with_stock_null(client):
+    assert client.put("/v1/items", json={"item_id": "no-stock", "title": "x"}).status_code == 200
+    answer = client.get("/v1/items/no-stock/forecast")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["stock"] is None and body["method"] == "no_history"
+    assert {s["point"] for s in body["steps"]} == {0.0}
+
+
 @pytest.mark.parametrize("days", ["0", "91", "soon"])
 def test_bad_days_answer_422_naming_the_field(client, stored, days):
     for path in (f"/v1/items/{stored[3]}/forecast", "/v1/forecast/restock"):

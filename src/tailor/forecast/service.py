@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
+
 from tailor.errors import InvalidInputError, NotFittedError, UnknownCategoryError, UnknownItemError
 from tailor.forecast.model import Forecast, Forecaster, ForecastParams
 from tailor.forecast.restock import restock_alerts
@@ -20,6 +22,7 @@ from tailor.forecast.series import grid_of, purchases, sales_series
 from tailor.store.base import Store
 
 MAX_DAYS = 90
+NO_HISTORY = "no_history"  # an item added, or first sold, after the forecast was fitted
 
 
 @dataclass(frozen=True)
@@ -36,24 +39,25 @@ def check_days(days: int) -> int:
     return days
 
 
-def _steps(forecast: Forecast, key: str, days: int) -> list[dict[str, Any]]:
-    k = forecast.keys.index(key)
+def _steps(forecast: Forecast, k: int | None, days: int) -> list[dict[str, Any]]:
+    """Series k's steps; without a series (no sales before the fit), zero sales."""
     return [
         {
             "date": datetime.fromtimestamp(int(t) / 1000, UTC).date().isoformat(),
             "start": int(t),
-            "point": round(float(forecast.point[k, d]), 3),
-            "low": float(forecast.low[k, d]),
-            "high": float(forecast.high[k, d]),
+            "point": 0.0 if k is None else round(float(forecast.point[k, d]), 3),
+            "low": 0.0 if k is None else float(forecast.low[k, d]),
+            "high": 0.0 if k is None else float(forecast.high[k, d]),
         }
         for d, t in enumerate(forecast.times[:days])
     ]
 
 
 def _answer(forecast: Forecast, key: str, days: int) -> dict[str, Any]:
-    steps = _steps(forecast, key, days)
+    k = forecast.keys.index(key) if key in forecast.keys else None
+    steps = _steps(forecast, k, days)
     return {
-        "method": forecast.methods[forecast.keys.index(key)],
+        "method": NO_HISTORY if k is None else forecast.methods[k],
         "days": days,
         "level": forecast.level,
         "total": round(sum(s["point"] for s in steps), 3),
@@ -79,7 +83,7 @@ class ForecastService:
         stock = items["stock"].iloc[0]
         return {
             "item_id": item_id,
-            "stock": None if stock is None or stock != stock else int(stock),
+            "stock": None if pd.isna(stock) else int(stock),
             **_answer(self._current().items, item_id, days),
         }
 

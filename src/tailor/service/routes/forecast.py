@@ -42,7 +42,8 @@ def router(settings: Settings) -> APIRouter:
     )
     def item_forecast(item_id: ItemId, forecasts: ForecastDep, days: Days = 14) -> dict[str, Any]:
         """The method is `lightgbm` for items that sell most days, else a simple one (`croston`
-        for sparse sales). Fitted on the first request and after the events change."""
+        for sparse sales); `no_history` (zero sales ahead) for an item the fit had no series of.
+        Fitted on the first request and after the events change."""
         return forecasts.item(item_id, days)
 
     @api.get(
