@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tailor import artifacts
 from tailor.artifacts import (
     CURRENT_FILE,
     MANIFEST_FILE,
@@ -111,6 +112,17 @@ def test_torn_artifact_is_refused(tmp_path, data):
     (tmp_path / manifest.version / "items.json").unlink()
     with pytest.raises(ArtifactError, match="items.json"):
         read_manifest(tmp_path / manifest.version)
+
+
+def test_a_version_deleted_while_it_is_verified_is_refused_not_raised(tmp_path, data, monkeypatch):
+    manifest, _ = _write(tmp_path, data)
+
+    def vanished(file):
+        raise FileNotFoundError(2, "No such file or directory", str(file))
+
+    monkeypatch.setattr(artifacts, "_sha256", vanished)
+    with pytest.raises(ArtifactError, match="could not be read"):
+        read_manifest(tmp_path / manifest.version, verify_checksums=True)
 
 
 def test_directory_without_manifest_is_neither_listed_nor_switchable(tmp_path, data):

@@ -265,14 +265,17 @@ def read_manifest(path: str | Path, *, verify_checksums: bool = False) -> Manife
         raise ArtifactError(
             f"{path} has artifact format {manifest.format}; this Tailor reads {FORMAT}"
         )
-    for name, size in manifest.files.items():
-        file = path / name
-        if not file.is_file() or file.stat().st_size != size:
-            raise ArtifactError(f"{path} is torn: {name} is missing or has the wrong size")
-    if verify_checksums:
-        for name, digest in manifest.checksums.items():
-            if _sha256(path / name) != digest:
-                raise ArtifactError(f"{path} is corrupt: {name} does not match its checksum")
+    try:  # a version can be deleted while it is read (an erasure replaces it with a scrubbed one)
+        for name, size in manifest.files.items():
+            file = path / name
+            if not file.is_file() or file.stat().st_size != size:
+                raise ArtifactError(f"{path} is torn: {name} is missing or has the wrong size")
+        if verify_checksums:
+            for name, digest in manifest.checksums.items():
+                if _sha256(path / name) != digest:
+                    raise ArtifactError(f"{path} is corrupt: {name} does not match its checksum")
+    except OSError as exc:
+        raise ArtifactError(f"{path} could not be read: {exc}") from exc
     return manifest
 
 

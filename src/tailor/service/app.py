@@ -149,3 +149,5 @@ async def _watch_artifacts(engine: Engine) -> None:
                 log.info("now serving model version %s", engine.version)
         except ArtifactError as exc:
             log.error("kept model version %s: %s", engine.version, exc.message)
+        except Exception:  # the watcher must outlive any one bad look
+            log.exception("kept model version %s", engine.version)
