@@ -28,6 +28,7 @@ from tailor.engine import Engine
 from tailor.evaluation.report import machine, peak_rss_mb, print_report, write_json
 from tailor.ingest.synthetic import generate_shop
 from tailor.propensity.service import train_propensity
+from tailor.reviews import train_reviews
 from tailor.service import create_app
 from tailor.service.auth import create_key
 from tailor.service.schemas import CONTEXT_FIELDS
@@ -41,6 +42,7 @@ def trained_shop(folder: Path, users: int, items: int, seed: int) -> Settings:
         store_url=f"sqlite:///{folder}/tailor.db",
         artifacts_dir=folder / "artifacts",
         train={"models": ["popular", "itemknn", "content"]},
+        reviews={"min_reviews": 2},  # the small shop has a handful
         service={"rate_limits": UNLIMITED},
     )
     shop = generate_shop(users, items, days=20, seed=seed)
@@ -50,6 +52,7 @@ def trained_shop(folder: Path, users: int, items: int, seed: int) -> Settings:
         engine.ingest_events(shop.events)
         engine.train()
         train_propensity(engine.store, engine.settings)
+        train_reviews(engine.store, engine.settings)  # every route has its model: no 503 for want
     return config
 
 

@@ -57,9 +57,12 @@ def router(settings: Settings) -> APIRouter:
         item_id: Annotated[str, Path(max_length=settings.ingest.max_id_length)],
         engine: EngineDep,
         k: Annotated[int, Query(ge=1, le=limit, description="how many users")] = min(100, limit),
-        days: Annotated[
-            int | None, Query(ge=1, description="horizon; one of propensity.days")
-        ] = None,
+        days: int | None = Query(  # not Annotated: the enum comes from the settings
+            None,
+            ge=1,
+            description="horizon; one of propensity.days (default: the first)",
+            json_schema_extra={"enum": settings.propensity.days},
+        ),
         at: Annotated[
             int | None, Query(ge=0, lt=MAX_TS_MS, description="as of (ms); default now")
         ] = None,
