@@ -5,8 +5,8 @@ them with the pair model: P(user buys the item, or anything in the category, wit
 Reading and featurizing the lookback is most of the cost and does not depend on the item, so a
 request "as of now" reuses the latest snapshot. Once it is older than `campaigns.snapshot_seconds`
 a background thread reads a new one while requests keep the old (stale while revalidating), so
-no request waits for the read except the very first. A request with an explicit time always
-reads afresh.
+a request waits for the read only when there is no snapshot yet or a user was erased since it was
+read. A request with an explicit time always reads afresh.
 """
 
 from __future__ import annotations
