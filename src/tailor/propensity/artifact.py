@@ -13,10 +13,13 @@ import pandas as pd
 
 from tailor import pointer
 from tailor.errors import ArtifactError, NotFittedError
+from tailor.propensity.features import NEIGHBOURS
 from tailor.propensity.model import CalibratedBooster
+from tailor.propensity.recommender import load_neighbours, save_neighbours
 from tailor.propensity.training import HorizonModels
 
 FOLDER = "propensity"
+NEIGHBOURS_FILE = "neighbours.npz"
 NOT_TRAINED = "no purchase-prediction model yet: run `tailor train propensity` first"
 
 
@@ -25,7 +28,7 @@ class PropensityArtifact:
     version: str
     trained_until: int  # ms: the end of the data the models saw
     horizons: dict[int, HorizonModels]
-    popularity: dict[str, pd.DataFrame]  # "item" / "category" -> views and purchases, last 7 days
+    popularity: dict[str, pd.DataFrame]  # see `tailor.propensity.features.popularity`
     intervals: dict[str, float]  # consumable category -> repurchase interval (days)
     metrics: dict
 
@@ -41,14 +44,16 @@ def save(artifact: PropensityArtifact, artifacts_dir: Path) -> Path:
     for days, models in artifact.horizons.items():
         models.user.save(folder, f"user_{days}d")
         models.pair.save(folder, f"pair_{days}d")
+    tables = dict(artifact.popularity)
+    if NEIGHBOURS in tables:
+        save_neighbours(tables.pop(NEIGHBOURS), folder / NEIGHBOURS_FILE)
     manifest = {
         "version": artifact.version,
         "trained_until": artifact.trained_until,
         "days": sorted(artifact.horizons),
         "intervals": artifact.intervals,
         "popularity": {
-            level: table.reset_index().to_dict("split")
-            for level, table in artifact.popularity.items()
+            level: table.reset_index().to_dict("split") for level, table in tables.items()
         },
         "metrics": artifact.metrics,
     }
@@ -84,6 +89,11 @@ def load(artifacts_dir: Path, version: str | None = None) -> PropensityArtifact:
     for level, split in manifest["popularity"].items():
         table = pd.DataFrame(split["data"], columns=split["columns"])
         popularity[level] = table.set_index(table.columns[0])
+    if (folder / NEIGHBOURS_FILE).exists():
+        try:
+            popularity[NEIGHBOURS] = load_neighbours(folder / NEIGHBOURS_FILE)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ArtifactError(f"cannot read propensity version {version}: {exc}") from exc
     return PropensityArtifact(
         version=manifest["version"],
         trained_until=manifest["trained_until"],

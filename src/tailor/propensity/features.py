@@ -3,6 +3,8 @@
 Everything is computed from the events before the cutoff with vectorised pandas, so training
 (every user, several cutoffs) and serving (one user, now) run the same code. Profile features
 (lifecycle stage, RFM segment) come from `tailor.profiles.stages`, the rules the profiles use.
+Recommender scores of a pair come from an item-kNN fitted on the same past
+(`tailor.propensity.recommender`), kept with the other all-user tables of `popularity`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tailor.profiles.stages import lifecycle_stage, rfm_segment
+from tailor.propensity.recommender import ITEM_LEVEL, item_neighbours, recommender_features
 from tailor.settings import PUSH_EVENT_KINDS, ProfileSettings
 
 DAY_MS = 86_400_000
@@ -23,7 +26,8 @@ PAIR_KINDS = ("view", "favorite", "cart", "purchase")
 USER_WINDOWS = (1, 3, 7, 30)  # days
 PAIR_WINDOWS = (3, 7, 30)
 POPULARITY_DAYS = 7
-ITEM, CATEGORY = 0, 1
+ITEM, CATEGORY = ITEM_LEVEL, 1
+NEIGHBOURS = "neighbours"
 
 
 def _window_name(days: int) -> str:
@@ -150,7 +154,9 @@ def _purchase_interval(purchases: pd.DataFrame) -> pd.Series:
 
 
 def popularity(past: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Views and purchases of each item and category over the last POPULARITY_DAYS, all users."""
+    """What all users did before the cutoff: "item" and "category", the views and purchases of
+    each over the last POPULARITY_DAYS; NEIGHBOURS, an item-kNN fitted on `past` (see
+    `tailor.propensity.recommender`)."""
     recent = past[past["age"] < POPULARITY_DAYS]
     tables = {}
     for level, key in (("item", "item_id"), ("category", "category")):
@@ -158,6 +164,7 @@ def popularity(past: pd.DataFrame) -> dict[str, pd.DataFrame]:
         table = counts.unstack("kind").reindex(columns=["view", "purchase"]).fillna(0.0)
         table.columns = ["target_views_7d", "target_purchases_7d"]
         tables[level] = table
+    tables[NEIGHBOURS] = item_neighbours(past)
     return tables
 
 
@@ -170,7 +177,8 @@ def pair_features(
     item_category: pd.Series,
 ) -> pd.DataFrame:
     """Rows of `pairs` (user_id, target, level: ITEM or CATEGORY) with the user's features, the
-    user's history with the target, the target's popularity, and repurchase timing.
+    user's history with the target, the target's popularity, the recommender's scores (when
+    `popular` has NEIGHBOURS: versions trained before them have none) and repurchase timing.
     `item_category` maps item_id to category (a Series indexed by item_id)."""
     parts = []
     for level, key in ((ITEM, "item_id"), (CATEGORY, "category")):
@@ -201,6 +209,8 @@ def pair_features(
     ]
     table[count_columns] = table[count_columns].fillna(0.0)
     table["target_conversion"] = table["target_purchases_7d"] / (table["target_views_7d"] + 1.0)
+    if NEIGHBOURS in popular:
+        table = table.join(recommender_features(past, table, popular[NEIGHBOURS]))
     joined = table.join(users.add_prefix("user_"), on="user_id")
     return joined
 
