@@ -72,6 +72,18 @@ def test_calibrated_probabilities_match_known_probabilities(method, tmp_path):
     assert not list(tmp_path.glob("*.pkl"))
 
 
+def test_isotonic_calibration_keeps_the_boosters_ranking_between_its_steps():
+    windows, _ = _windows(np.random.default_rng(1))
+    model = CalibratedBooster(n_estimators=80, num_leaves=4, min_child_samples=50).fit(windows)
+    ((test_x, _),) = _windows(np.random.default_rng(2), 1)[0]
+    raw, p = model.raw(test_x), model.predict(test_x)
+    inside = (raw > model.calibrator_["x"][0]) & (raw < model.calibrator_["x"][-1])
+    assert inside.mean() > 0.9
+    assert len(np.unique(p[inside])) == len(np.unique(raw[inside]))  # a plain step fit ties them
+    order = np.argsort(raw[inside])
+    assert np.all(np.diff(p[inside][order]) >= 0)
+
+
 def test_reliability_svg_is_well_formed(tmp_path):
     import xml.etree.ElementTree as ET
 

@@ -2,7 +2,8 @@
 
 Training data comes as time windows. The windows are split into `folds` groups; for each group a
 booster fitted on the other groups scores it, and the calibrator (isotonic or Platt) is fitted on
-these out-of-fold scores, so every row is calibrated from a model that never saw it. The served
+these out-of-fold scores, so every row is calibrated from a model that never saw it. The
+isotonic calibrator is centred (see `_block_centres`), so it keeps the booster's ranking. The served
 booster is then fitted on all windows. (Calibrating on the latest window alone left a Taobao ECE
 about 0.015 higher at a horizon of 2 days, with 4 of 5 windows left for the booster.)
 
@@ -162,16 +163,23 @@ def _fit_calibrator(raw: np.ndarray, y: np.ndarray, kind: Calibration) -> dict:
         from sklearn.isotonic import IsotonicRegression
 
         iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
-        return {
-            "kind": "isotonic",
-            "x": iso.X_thresholds_.tolist(),
-            "y": iso.y_thresholds_.tolist(),
-        }
+        x, fitted = _block_centres(raw, iso.predict(raw))
+        return {"kind": "isotonic", "x": x.tolist(), "y": fitted.tolist()}
     from sklearn.linear_model import LogisticRegression
 
     logit = _logit(raw).reshape(-1, 1)
     platt = LogisticRegression(C=1e6).fit(logit, y)
     return {"kind": "platt", "a": float(platt.coef_[0, 0]), "b": float(platt.intercept_[0])}
+
+
+def _block_centres(raw: np.ndarray, fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centred isotonic regression: each run of equal fitted values becomes one point at the
+    mean of its raw scores, and calibration interpolates between them. A plain isotonic fit is a
+    step function, so it ties every user of a step (a few dozen steps for thousands of users) and
+    loses the booster's ranking within them; between the centres the ranking is kept."""
+    blocks = pd.DataFrame({"raw": raw, "fitted": fitted}).groupby("fitted", sort=True)["raw"]
+    centres = blocks.mean()
+    return centres.to_numpy(np.float64), centres.index.to_numpy(np.float64)
 
 
 def _apply_calibrator(calibrator: dict, raw: np.ndarray) -> np.ndarray:
