@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from tailor.campaigns.coupons import CouponCampaign, choose, with_coupon
 from tailor.campaigns.elasticity import fit_price_sensitivity
 from tailor.campaigns.planted import planted_coupon_profit, targeting_outcome
-from tailor.campaigns.prices import price_positions
+from tailor.campaigns.prices import price_positions, resolve_target
 from tailor.engine import Engine
 from tailor.errors import InvalidInputError
 from tailor.ingest.demo import demo_shop
@@ -194,10 +194,11 @@ def test_coupon_uplift_and_choice():
     p = np.array([0.0, 0.1, 0.1, 0.5])
     grid = np.array([0.0, 1.0, 2.0])
     certain = np.eye(3)[[1, 0, 1, 2]]  # sensitivities 1, 0, 1 and 2, known exactly
-    lifted = with_coupon(p, certain, grid, 0.3)
+    multiplier = np.exp(grid * 0.3)
+    lifted = with_coupon(p, certain, multiplier)
     assert lifted[0] == 0 and lifted[1] == pytest.approx(0.1)
     assert lifted[2] == pytest.approx(1 - 0.9 ** np.exp(0.3)) and 0.5 < lifted[3] < 1
-    unsure = with_coupon(p[2:3], np.array([[0.5, 0.0, 0.5]]), grid, 0.3)
+    unsure = with_coupon(p[2:3], np.array([[0.5, 0.0, 0.5]]), multiplier)
     assert unsure[0] > lifted[2]  # the same mean sensitivity, uncertain: more expected uplift
     profit = pd.Series([3.0, -1.0, 5.0, 3.0], index=["b", "x", "a", "c"])
     assert list(choose(profit, 2)) == ["a", "b"]
@@ -205,6 +206,50 @@ def test_coupon_uplift_and_choice():
     with pytest.raises(InvalidInputError) as bad:
         CouponCampaign(value=1.0, budget=10.0, margin=0.3, item_id="i1", category="c")
     assert bad.value.field == "item_id"
+
+
+def _priced(prices: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"item_id": [f"i{k}" for k in range(len(prices))], "category": "c", "price": prices}
+    )
+
+
+def test_an_item_coupon_scales_the_rate_by_exp_of_sensitivity_times_its_shift():
+    items = _priced([10.0, 20.0, 40.0])
+    positions = price_positions(items)
+    target = resolve_target(items, positions, pd.Series(dtype=float), item_id="i1")
+    grid = np.array([0.0, 0.5, 1.5])
+    shift = np.log(20.0 / 15.0) / positions.loc["i1", "spread"]
+    assert target.price_shift(5.0) == pytest.approx(shift)
+    assert target.rate_multiplier(grid, 5.0) == pytest.approx(np.exp(grid * shift))
+
+
+def test_a_category_coupon_cuts_cheap_items_deeper_and_lifts_sensitive_users_more():
+    items = _priced([12.0, 16.0, 24.0, 40.0])
+    positions = price_positions(items)
+    views = pd.Series(9.0, index=items["item_id"])
+    target = resolve_target(items, positions, views, category="c")
+    assert target.price == 20.0 and target.item_id is None
+    grid = np.array([0.0, 0.5, 1.0, 2.0])
+    lift = target.rate_multiplier(grid, 5.0)
+    assert lift[0] == pytest.approx(1.0)  # an insensitive user buys as before
+    assert np.all(np.diff(lift) > 0)
+    per_item = np.array(
+        [
+            resolve_target(items, positions, views, item_id=i).rate_multiplier(grid, 5.0)
+            for i in items["item_id"]
+        ]
+    )
+    assert np.all(np.diff(per_item[:, -1]) < 0)  # 12 -> 7 is the deepest cut
+    # a sensitive user's purchases lean to the cheap items, where the cut is deepest
+    assert np.all(lift[1:] > per_item.mean(axis=0)[1:])
+    lopsided = resolve_target(items, positions, pd.Series({"i3": 1000.0}), category="c")
+    assert np.all(lopsided.rate_multiplier(grid, 5.0)[1:] < lift[1:])  # views lean to the dear
+    cheap = _priced([4.0, 4.5])
+    uncovered = resolve_target(cheap, price_positions(cheap), views, category="c")
+    assert uncovered.rate_multiplier(grid, 2.5) == pytest.approx(
+        [1.0] * 4
+    )  # below the minimum spend
 
 
 def test_requests_as_of_now_share_one_snapshot_refreshed_in_the_background_once_it_ages(

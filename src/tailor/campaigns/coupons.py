@@ -1,13 +1,15 @@
 """Coupon targeting by expected incremental profit.
 
-Uplift assumption: a coupon of value c lowers the effective price of the target from p to p - c,
+Uplift assumption: a coupon of value c lowers the effective price of an item from p to p - c,
 which moves its position within the category down by `shift = log(p / (p - c)) / spread` (see
-`tailor.campaigns.prices`). A user's purchase rate follows their measured price sensitivity s_u
-(`tailor.campaigns.elasticity`): it scales by `exp(s_u * shift)`. Purchases are treated as a
-Poisson process over the horizon, so P(buy | coupon) = 1 - (1 - P(buy)) ** exp(s_u * shift),
-where P(buy) is the calibrated propensity of the user buying the target within the horizon,
-averaged over the posterior of s_u (the uplift is convex in s_u, so a point estimate would
-understate it for users whose sensitivity is uncertain).
+`tailor.campaigns.prices`). A user's purchase rate of an item follows their measured price
+sensitivity s_u (`tailor.campaigns.elasticity`): it scales by `exp(s_u * shift)`. A category's
+coupon cuts cheap items deeper, and a sensitive user's purchases lean to them, so the target's
+rate scales by the mix `Target.rate_multiplier(s_u)`. Purchases are treated as a Poisson process
+over the horizon, so P(buy | coupon) = 1 - (1 - P(buy)) ** multiplier(s_u), where P(buy) is the
+calibrated propensity of the user buying the target within the horizon, averaged over the
+posterior of s_u (the uplift is convex in s_u, so a point estimate would understate it for users
+whose sensitivity is uncertain).
 
 A coupon is paid only when redeemed, so for a margin m (share of the price that is profit):
 
@@ -28,10 +30,11 @@ import pandas as pd
 from tailor.errors import InvalidInputError
 
 ASSUMPTION = (
-    "a coupon lowers the effective price; each user's purchase rate scales with "
-    "exp(price_sensitivity * shift), shift = log(price / (price - value)) / the category's "
-    "log-price spread, with price_sensitivity measured from the user's views and carts across "
-    "price z-scores; a coupon is paid only when redeemed"
+    "a coupon lowers the effective price of each item priced above its value; a user's purchase "
+    "rate of an item scales with exp(price_sensitivity * shift), shift = log(price / (price - "
+    "value)) / the category's log-price spread, and their purchases spread over the target's "
+    "items by views times exp(-price_sensitivity * price z-score); price_sensitivity is measured "
+    "from the user's views and carts across price z-scores; a coupon is paid only when redeemed"
 )
 
 
@@ -53,9 +56,7 @@ class CouponCampaign:
             high = 1.0 if name == "margin" else math.inf
             if not (math.isfinite(number) and 0 < number <= high):
                 bound = " and at most 1" if name == "margin" else ""
-                raise InvalidInputError(
-                    f"{name} must be above 0{bound}, got {number}", field=name
-                )
+                raise InvalidInputError(f"{name} must be above 0{bound}, got {number}", field=name)
 
     @property
     def max_coupons(self) -> int:
@@ -63,11 +64,12 @@ class CouponCampaign:
 
 
 def with_coupon(
-    probability: np.ndarray, posterior: np.ndarray, grid: np.ndarray, shift: float
+    probability: np.ndarray, posterior: np.ndarray, multiplier: np.ndarray
 ) -> np.ndarray:
     """P(buy | coupon) under the uplift assumption above, averaged over each user's posterior
-    of their sensitivity (`posterior[u]`: weights on `grid`)."""
-    keep = np.clip(1.0 - probability, 0.0, 1.0)[:, None] ** np.exp(grid * shift)[None, :]
+    of their sensitivity (`posterior[u]`: weights on the sensitivity grid; `multiplier`: the
+    coupon's rate multiplier at each grid value)."""
+    keep = np.clip(1.0 - probability, 0.0, 1.0)[:, None] ** multiplier[None, :]
     return 1.0 - (keep * posterior).sum(axis=1)
 
 

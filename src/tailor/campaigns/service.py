@@ -176,14 +176,17 @@ class Campaigns:
         days = campaign.days or self.settings.propensity.days[0]
         snapshot = self.snapshot(campaign.at)
         positions = price_positions(snapshot.items)
-        target = resolve_target(snapshot.items, positions, campaign.item_id, campaign.category)
+        views = snapshot.past.loc[snapshot.past["kind"] == "view", "item_id"].value_counts()
+        target = resolve_target(
+            snapshot.items, positions, views, campaign.item_id, campaign.category
+        )
         shift = target.price_shift(campaign.value)
         if campaign.max_coupons < 1:
             raise InvalidInputError(
                 f"a budget of {campaign.budget:g} does not cover one coupon of {campaign.value:g}",
                 field="budget",
             )
-        scored = self.score_coupon(snapshot, positions, target, campaign, days, shift)
+        scored = self.score_coupon(snapshot, positions, target, campaign, days)
         chosen = scored.loc[choose(scored["expected_profit"], campaign.max_coupons)]
         return {
             "target": {
@@ -214,7 +217,6 @@ class Campaigns:
         target: Target,
         campaign: CouponCampaign,
         days: int,
-        shift: float,
     ) -> pd.DataFrame:
         """Per user: P(buy), P(buy | coupon), sensitivity, expected cost and incremental profit."""
         if target.item_id is not None:
@@ -224,7 +226,7 @@ class Campaigns:
         fitted = fit_price_sensitivity(snapshot.past, positions)
         posterior = fitted.posterior(probability.index)
         p0 = probability.to_numpy()
-        p1 = with_coupon(p0, posterior, fitted.grid, shift)
+        p1 = with_coupon(p0, posterior, target.rate_multiplier(fitted.grid, campaign.value))
         return pd.DataFrame(
             {
                 "probability": p0,
