@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from tailor.engine import Engine
+from tailor.ingest.synthetic import generate_shop
 from tailor.propensity import artifact
 from tailor.propensity.features import (
     CATEGORY,
@@ -18,9 +19,15 @@ from tailor.propensity.features import (
     prepare_events,
     user_features,
 )
-from tailor.propensity.recommender import COLUMNS
+from tailor.propensity.recommender import (
+    COLUMNS,
+    RECOMMENDER_DAYS,
+    item_neighbours,
+    recommender_features,
+)
 from tailor.propensity.service import score_pairs, train_propensity
 from tailor.settings import load_settings
+from tailor.types import DEFAULT_EVENT_WEIGHTS
 
 DAY = 86_400_000
 T0 = 1_767_225_600_000
@@ -80,6 +87,12 @@ def test_events_after_the_cutoff_change_nothing():
     assert moved.loc["z", "rec_score"] > 0
 
 
+def test_no_item_with_two_users_scores_nothing():
+    alone = _views(("u4", "x", T0), ("u4", "y", T0 + 1), ("u3", "z", T0 + 2))
+    got = _recommender_columns(alone)
+    assert (got["rec_score"] == 0).all() and (got["rec_rank"] == 1).all()
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, stored_small_shop):
     _, settings, shop = stored_small_shop(tmp_path_factory.mktemp("recommender"), seed=5)
@@ -134,3 +147,46 @@ def _pairs_of(events: pd.DataFrame, user_id: str, items: pd.DataFrame) -> pd.Dat
             "level": [ITEM, ITEM, ITEM, CATEGORY],
         }
     )
+
+
+def test_sparse_scores_equal_the_dense_computation():
+    """On a small shop, every feature equals the same sums and counts done densely."""
+    shop = generate_shop(150, 80, days=20, seed=3)
+    events = prepare_events(shop.events, shop.items)
+    past = before(events, int(events["ts"].max()) - 3 * DAY)
+    neighbours = item_neighbours(past)
+    ids = neighbours["item_id"].cat.categories
+    dense_similarity = np.zeros((len(ids), len(ids)))
+    dense_similarity[neighbours["item_id"].cat.codes, neighbours["neighbour"].cat.codes] = (
+        neighbours["similarity"]
+    )
+    window = past[past["item_id"].isin(ids) & (past["age"] < RECOMMENDER_DAYS)]
+    weights = window["kind"].map(DEFAULT_EVENT_WEIGHTS).fillna(0.0)
+    history = (
+        window.assign(weight=weights)
+        .pivot_table(index="user_id", columns="item_id", values="weight", aggfunc="sum")
+        .reindex(columns=ids, fill_value=0.0)
+        .fillna(0.0)
+    )
+    dense = pd.DataFrame(history.to_numpy() @ dense_similarity, index=history.index, columns=ids)
+    rng = np.random.default_rng(0)
+    users = rng.choice(history.index, 40)
+    categories = shop.items.set_index("item_id")["category"]
+    pairs = pd.DataFrame(
+        {
+            "user_id": np.concatenate([users, users]),
+            "target": np.concatenate(
+                [rng.choice(ids, 40), categories.loc[rng.choice(ids, 40)].to_numpy()]
+            ),
+            "level": [ITEM] * 40 + [CATEGORY] * 40,
+        }
+    )
+    got = recommender_features(past, pairs, neighbours)
+    for row, pair in pairs.iterrows():
+        scores = dense.loc[pair["user_id"]]
+        if pair["level"] == ITEM:
+            own = scores[[pair["target"]]]
+        else:
+            own = scores[categories.reindex(ids).to_numpy() == pair["target"]]
+        expected = [own.max(), own.sum(), 1 + (scores > own.max() * (1 + 1e-6)).sum(), scores.max()]
+        np.testing.assert_allclose(got.loc[row].to_numpy(), expected, rtol=1e-5)

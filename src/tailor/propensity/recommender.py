@@ -37,10 +37,16 @@ ITEM_LEVEL = 0  # tailor.propensity.features.ITEM (that module imports this one)
 
 def _window(past: pd.DataFrame) -> pd.DataFrame:
     """The events a score reads: the last RECOMMENDER_DAYS, of a kind the model weighs."""
-    weight = past["kind"].map(DEFAULT_EVENT_WEIGHTS).fillna(0.0)
-    keep = (past["age"] < RECOMMENDER_DAYS) & past["item_id"].notna() & (weight > 0)
+    kinds, names = pd.factorize(past["kind"])
+    weights = pd.Series(DEFAULT_EVENT_WEIGHTS).reindex(names).fillna(0.0).to_numpy()
+    weight = np.append(weights, 0.0)[kinds]  # a missing kind (code -1) weighs nothing
+    keep = (past["age"].to_numpy() < RECOMMENDER_DAYS) & past["item_id"].notna().to_numpy()
+    keep &= weight > 0
     window = past.loc[keep, ["user_id", "item_id", "kind", "ts", "category"]]
-    return window.assign(item_id=window["item_id"].astype(str), weight=weight[keep])
+    item_ids = window["item_id"]
+    if not pd.api.types.is_string_dtype(item_ids):
+        item_ids = item_ids.astype(str)
+    return window.assign(item_id=item_ids, weight=weight[keep])
 
 
 def item_neighbours(past: pd.DataFrame) -> pd.DataFrame:
@@ -102,7 +108,7 @@ def recommender_features(
     features = np.zeros((len(pairs), len(COLUMNS)))
     for start in range(0, len(users), CHUNK_USERS):
         chosen = np.flatnonzero((pair_user >= start) & (pair_user < start + CHUNK_USERS))
-        scores = (history[start : start + CHUNK_USERS] @ similarity).tocsr()
+        scores = (history[start : start + CHUNK_USERS] @ similarity).tocoo()
         features[chosen] = _chunk_features(
             scores,
             pair_user[chosen] - start,
@@ -137,24 +143,49 @@ def _history_matrix(past: pd.DataFrame, users: pd.Index, ids: pd.Index) -> sp.cs
 
 
 def _chunk_features(
-    scores: sp.csr_matrix,
+    scores: sp.coo_matrix,
     rows: np.ndarray,
     items: np.ndarray,
     categories: np.ndarray,
     item_category: np.ndarray,
 ) -> np.ndarray:
     """COLUMNS of the pairs whose users are `rows` of `scores` (item -1 for a category pair)."""
-    entries = scores.tocoo()
-    best = scores.max(axis=1).toarray().ravel()  # scores are positive: 0 for a user with none
-    score = np.zeros(len(rows))
-    is_item = items >= 0
-    if is_item.any():
-        score[is_item] = np.asarray(scores[rows[is_item], items[is_item]]).ravel()
+    if not scores.nnz:  # these users score nothing: every item ties at 0
+        return np.column_stack([np.zeros((len(rows), 2)), np.ones(len(rows)), np.zeros(len(rows))])
+    keys = np.sort(_user_score_keys(scores.row, scores.data))
+    score = _item_scores(scores, rows, items)
     total = score.copy()
-    best_of, sum_of = _category_scores(entries, item_category, rows, categories)
-    score[~is_item], total[~is_item] = best_of[~is_item], sum_of[~is_item]
-    rank = 1.0 + _scored_higher(entries, rows, score)
-    return np.column_stack([score, total, rank, best[rows]])
+    best_of, sum_of = _category_scores(scores, item_category, rows, categories)
+    is_category = items < 0
+    score[is_category], total[is_category] = best_of[is_category], sum_of[is_category]
+    next_user = np.searchsorted(keys, (rows.astype(np.int64) + 1) << 32, side="left")
+    higher = next_user - np.searchsorted(keys, _user_score_keys(rows, score), side="right")
+    user_start = np.searchsorted(keys, rows.astype(np.int64) << 32, side="left")
+    best = np.where(next_user > user_start, _key_scores(keys[np.maximum(next_user - 1, 0)]), 0.0)
+    return np.column_stack([score, total, 1.0 + higher, best])
+
+
+def _user_score_keys(users: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """(user, score) packed into one int64 that sorts like the pair: scores are positive float32,
+    whose bits order like the numbers."""
+    bits = np.asarray(scores, dtype=np.float32).view(np.int32).astype(np.int64)
+    return (users.astype(np.int64) << 32) | bits
+
+
+def _key_scores(keys: np.ndarray) -> np.ndarray:
+    return (keys & 0xFFFFFFFF).astype(np.int32).view(np.float32).astype(np.float64)
+
+
+def _item_scores(scores: sp.coo_matrix, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """The user's score of each item pair's item (0 for a category pair or an unscored item)."""
+    n_items = scores.shape[1]
+    wanted, where = np.unique(rows.astype(np.int64) * n_items + items, return_inverse=True)
+    entry_keys = scores.row.astype(np.int64) * n_items + scores.col
+    position = np.minimum(np.searchsorted(wanted, entry_keys), len(wanted) - 1)
+    found = wanted[position] == entry_keys
+    values = np.zeros(len(wanted))
+    values[position[found]] = scores.data[found]
+    return np.where(items >= 0, values[where], 0.0)
 
 
 def _category_scores(
@@ -176,24 +207,6 @@ def _category_scores(
     matched = found.reindex(pair_key[wanted]).fillna(0.0)
     best[wanted], total[wanted] = matched["best"].to_numpy(), matched["total"].to_numpy()
     return best, total
-
-
-def _scored_higher(entries: sp.coo_matrix, rows: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """How many items of each pair's user score strictly higher than the pair's `score`: users'
-    scores and the pairs sorted together by user, score descending, a pair before the equal
-    scores, so the items before a pair in its user's run are the ones that beat it."""
-    n_entries = len(entries.data)
-    user = np.concatenate([entries.row, rows])
-    value = np.concatenate([entries.data.astype(np.float64), score])
-    is_pair = np.concatenate([np.zeros(n_entries, dtype=np.int8), np.ones(len(rows), np.int8)])
-    order = np.lexsort((-is_pair, -value, user))
-    items_before = np.cumsum(1 - is_pair[order]) - (1 - is_pair[order])
-    user_start = np.searchsorted(user[order], user[order], side="left")
-    items_before_user = np.concatenate([[0], np.cumsum(1 - is_pair[order])])[user_start]
-    higher = np.empty(len(rows))
-    at_pair = is_pair[order] == 1
-    higher[order[at_pair] - n_entries] = (items_before - items_before_user)[at_pair]
-    return higher
 
 
 def save_neighbours(table: pd.DataFrame, path: Path) -> None:
