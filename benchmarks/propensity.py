@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from tailor.evaluation.report import machine, peak_rss_mb, print_report, write_json
 from tailor.ingest.datasets import taobao_frames
@@ -159,6 +160,18 @@ def push_rows(n_users: int, seed: int) -> list[dict]:
     ]
 
 
+def with_planted_p_buy(planted, fitted, target, value: float, margin_value: float, coupons: int):
+    """The users our targeting would choose if it knew each user's planted P(buy) and kept its
+    measured sensitivities: separates what P(buy) costs from what the sensitivities cost."""
+    from tailor.campaigns.coupons import choose, incremental_profit, with_coupon
+
+    p0 = planted["probability"].to_numpy()
+    lift = target.rate_multiplier(fitted.grid, value)
+    p1 = with_coupon(p0, fitted.posterior(planted.index), lift)
+    profit = pd.Series(incremental_profit(p0, p1, margin_value, value), index=planted.index)
+    return list(choose(profit, coupons))
+
+
 def coupon_rows(n_users: int, n_items: int, seed: int, coupons: int = 200) -> list[dict]:
     """Coupon targeting on a synthetic shop with the coupon's effect planted (see
     `tailor.campaigns.planted`): trained on 60 days, scored on the 7 after, against the oracle
@@ -166,7 +179,7 @@ def coupon_rows(n_users: int, n_items: int, seed: int, coupons: int = 200) -> li
     from tailor.campaigns.coupons import CouponCampaign
     from tailor.campaigns.elasticity import fit_price_sensitivity
     from tailor.campaigns.planted import planted_coupon_profit, targeting_outcome
-    from tailor.campaigns.prices import price_positions
+    from tailor.campaigns.prices import price_positions, resolve_target
     from tailor.campaigns.service import Campaigns
     from tailor.engine import Engine
     from tailor.propensity.features import before, prepare_events
@@ -179,7 +192,10 @@ def coupon_rows(n_users: int, n_items: int, seed: int, coupons: int = 200) -> li
     past = shop.events[shop.events["ts"] < cutoff]
     category_of = shop.items.set_index("item_id")["category"]
     leaves = past.loc[past["kind"] == "view", "item_id"].map(category_of).value_counts().index[:3]
-    rows, totals = [], np.zeros(3)
+    positions = price_positions(shop.items)
+    fitted = fit_price_sensitivity(before(prepare_events(past, shop.items), cutoff), positions)
+    views = past.loc[past["kind"] == "view", "item_id"].value_counts()
+    rows, totals = [], np.zeros(4)
     with tempfile.TemporaryDirectory() as folder:
         settings = load_settings(
             store_url=f"sqlite:///{folder}/t.db",
@@ -203,17 +219,24 @@ def coupon_rows(n_users: int, n_items: int, seed: int, coupons: int = 200) -> li
                     )
                 )
                 seconds = time.perf_counter() - start
+                margin_value = margin * plan["target"]["reference_price"]
                 planted = planted_coupon_profit(
                     shop,
                     in_leaf["item_id"].tolist(),
                     value,
-                    margin * plan["target"]["reference_price"],
+                    margin_value,
                     shop_days=history + horizon,
                     horizon_days=horizon,
                 )
                 chosen = [u["user_id"] for u in plan["users"]]
                 outcome = targeting_outcome(planted, chosen, coupons)
-                totals += (outcome.captured, outcome.oracle, outcome.random)
+                target = resolve_target(shop.items, positions, views, category=leaf)
+                knowing_p = targeting_outcome(
+                    planted,
+                    with_planted_p_buy(planted, fitted, target, value, margin_value, coupons),
+                    coupons,
+                )
+                totals += (outcome.captured, outcome.oracle, outcome.random, knowing_p.captured)
                 rows.append(
                     {
                         "dataset": "synthetic shop",
@@ -225,12 +248,10 @@ def coupon_rows(n_users: int, n_items: int, seed: int, coupons: int = 200) -> li
                         "oracle_profit": round(outcome.oracle, 2),
                         "random_profit": round(outcome.random, 2),
                         "coupon_profit_ratio": round(outcome.ratio, 3),
+                        "ratio_with_planted_p_buy": round(knowing_p.ratio, 3),
                         "campaign_seconds": round(seconds, 1),
                     }
                 )
-    fitted = fit_price_sensitivity(
-        before(prepare_events(past, shop.items), cutoff), price_positions(shop.items)
-    )
     measured = fitted.of(shop.users["user_id"].tolist())
     rows.append(
         {
@@ -245,6 +266,7 @@ def coupon_rows(n_users: int, n_items: int, seed: int, coupons: int = 200) -> li
             "oracle_profit": round(totals[1], 2),
             "random_profit": round(totals[2], 2),
             "coupon_profit_ratio": round(totals[0] / totals[1], 3),
+            "ratio_with_planted_p_buy": round(totals[3] / totals[1], 3),
         }
     )
     return rows
@@ -304,7 +326,7 @@ def main() -> None:
         COLUMNS
         + ["profile_fold_ms_per_event", "profile_p99_ms", "planned_users"]
         + ["coupon_value", "captured_profit", "oracle_profit", "random_profit"]
-        + ["coupon_profit_ratio", "sensitivity_corr"]
+        + ["coupon_profit_ratio", "ratio_with_planted_p_buy", "sensitivity_corr"]
         + [f"push_plan_seconds_{args.push_users // 1000}k_users"],
     )
     if args.json is not None:

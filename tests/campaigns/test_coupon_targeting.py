@@ -164,29 +164,36 @@ def test_targeted_users_gain_more_planted_profit_than_random_ones(shop_before_cu
         shop_days=SHOP_DAYS,
         horizon_days=HORIZON,
     )
+    existing = shop.users.loc[shop.users["created_at"] < cutoff, "user_id"].astype(str)
+    assert set(planted.index) == set(existing) != set(shop.users["user_id"].astype(str))
     outcome = targeting_outcome(planted, [u["user_id"] for u in plan["users"]], 60)
     assert outcome.coupons >= 5
     assert outcome.captured > max(outcome.random, 0.0)
 
 
-def test_a_user_who_carts_only_cheap_items_is_the_more_price_sensitive():
+def test_price_sensitivity_is_recovered_from_planted_carts():
+    rng = np.random.default_rng(3)
     items = pd.DataFrame(
         {
-            "item_id": [f"i{k}" for k in range(6)],
+            "item_id": [f"i{k}" for k in range(50)],
             "category": "c",
-            "price": [10.0, 14.0, 20.0, 28.0, 40.0, 56.0],
+            "price": np.round(np.exp(3.0 + 0.5 * rng.normal(size=50)), 1),
         }
     )
+    positions = price_positions(items)
+    planted = np.repeat([0.2, 1.2], 30)  # thrifty users are the second half
     rows = []
-    for user, carted in (("thrifty", ("i0", "i1")), ("lavish", ("i4", "i5"))):
-        for repeat in range(4):
-            for item in items["item_id"]:
-                rows.append((user, item, "view", repeat * DAY_MS))
-            rows += [(user, item, "cart", repeat * DAY_MS + 1) for item in carted]
+    for u, sensitivity in enumerate(planted):
+        viewed = rng.choice(items["item_id"], size=300)
+        rate = 0.05 * np.exp(-sensitivity * positions.loc[viewed, "z"].to_numpy())
+        carted = viewed[rng.random(len(viewed)) < np.minimum(rate, 1.0)]
+        rows += [(f"u{u}", item, "view", 0) for item in viewed]
+        rows += [(f"u{u}", item, "cart", 1) for item in carted]
     past = pd.DataFrame(rows, columns=["user_id", "item_id", "kind", "ts"])
     fit = fit_price_sensitivity(past, price_positions(items))
-    thrifty, lavish = fit.of(["thrifty", "lavish"])
-    assert thrifty > fit.prior_mean_ > lavish
+    measured = fit.of([f"u{u}" for u in range(len(planted))])
+    assert measured[30:].mean() > fit.prior_mean_ > measured[:30].mean()
+    assert np.corrcoef(measured, planted)[0, 1] > 0.7
     assert fit.of(["stranger"])[0] == pytest.approx(fit.prior_mean_)
 
 

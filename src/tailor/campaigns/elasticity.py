@@ -2,15 +2,20 @@
 
 The model: a view of an item whose price sits at z (see `tailor.campaigns.prices`) leads to a
 response at a rate `a_u * exp(-s_u * z)`. A response is a cart, or a purchase in a shop that
-records no carts: one per view, so views and responses count alike. Given the user's
-number of responses, which views responded depends only on s_u (a conditional likelihood that
-needs no estimate of a_u):
+records no carts: one per view, so views and responses count alike. Given (a_u, s_u) a user's
+responses are Poisson, so with R_u responses whose positions sum to Z_u,
 
-    log L_u(s) = -s * sum(z of responded views) - R_u * log(sum over views of exp(-s * z))
+    log L_u(a, s) = R_u * log(a) - s * Z_u - a * E_u(s),   E_u(s) = sum over views of exp(-s * z)
 
-A user has few responses, so s_u is an empirical-Bayes posterior: the prior is a discrete
-distribution on a grid of s, fitted to all users by EM (the nonparametric maximum likelihood
-prior), and each user's likelihood moves it. A user without responses keeps the prior.
+A user has few responses, so both traits get empirical-Bayes priors fitted to all users by
+maximum marginal likelihood: a_u ~ Gamma(shape, rate), which integrates out in closed form,
+and s_u ~ S_MAX * Beta(alpha, beta) on a grid. Each user's posterior of s_u follows. A user
+without priced views keeps the prior.
+
+Why not the conditional likelihood (given R_u, which views responded depends on s_u alone) with
+a nonparametric prior, as before: it ignores how many of the views responded, and the
+nonparametric prior's spikes overfit. On the synthetic shop of `benchmarks/propensity.py` (3,000
+users, 60 days) the estimates correlate 0.45 with the planted sensitivities, against 0.36.
 """
 
 from __future__ import annotations
@@ -19,11 +24,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+from scipy import optimize, sparse, special, stats
 
-GRID = np.linspace(0.0, 3.0, 61)
+S_MAX = 3.0
+GRID = np.linspace(0.0, S_MAX, 61)
 RESPONSE_KINDS = ("cart", "purchase")  # the first the shop records is the response
-EM_ITERATIONS = 200
+# log(alpha), log(beta), log(shape), log(rate) to start the fit from: a flat prior on s and a
+# response rate of about one in ten views
+START = np.array([0.0, 0.0, np.log(2.0), np.log(20.0)])
+FIT_USERS = 5_000  # the priors are fitted on a seeded sample of this many users at most
 
 
 @dataclass(frozen=True)
@@ -47,10 +56,23 @@ class PriceSensitivity:
         return self.posterior(user_ids) @ self.grid
 
 
-def _log_likelihoods(
-    past: pd.DataFrame, positions: pd.DataFrame
-) -> tuple[pd.Index, np.ndarray, np.ndarray]:
-    """Users with priced views, their log-likelihood on GRID and their number of responses."""
+@dataclass(frozen=True)
+class _Evidence:
+    users: pd.Index  # users with priced views
+    exposure: np.ndarray  # (users, grid): E_u(s)
+    responses: np.ndarray  # R_u
+    position_sum: np.ndarray  # Z_u
+
+    def sample(self, size: int) -> _Evidence:
+        if len(self.users) <= size:
+            return self
+        rows = np.sort(np.random.default_rng(0).choice(len(self.users), size, replace=False))
+        return _Evidence(
+            self.users[rows], self.exposure[rows], self.responses[rows], self.position_sum[rows]
+        )
+
+
+def _evidence(past: pd.DataFrame, positions: pd.DataFrame) -> _Evidence:
     z = positions["z"]
     views = past[past["kind"] == "view"]
     views = views.assign(z=views["item_id"].map(z)).dropna(subset=["z"])
@@ -63,29 +85,60 @@ def _log_likelihoods(
     membership = sparse.csr_matrix(
         (np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(len(users), len(rows))
     )
-    exposure = membership @ np.exp(-np.outer(views["z"].to_numpy(np.float64), GRID))
     response_rows = users.get_indexer(responses["user_id"])
-    count = np.bincount(response_rows, minlength=len(users)).astype(np.float64)
-    z_sum = np.bincount(
-        response_rows, weights=responses["z"].to_numpy(np.float64), minlength=len(users)
+    return _Evidence(
+        users=users,
+        exposure=membership @ np.exp(-np.outer(views["z"].to_numpy(np.float64), GRID)),
+        responses=np.bincount(response_rows, minlength=len(users)).astype(np.float64),
+        position_sum=np.bincount(
+            response_rows, weights=responses["z"].to_numpy(np.float64), minlength=len(users)
+        ),
     )
-    log_likelihood = -np.outer(z_sum, GRID) - count[:, None] * np.log(exposure)
-    return users, log_likelihood, count
 
 
-def _posterior(log_likelihood: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    weights = np.exp(log_likelihood - log_likelihood.max(axis=1, keepdims=True)) * prior
-    return weights / weights.sum(axis=1, keepdims=True)
+def _log_prior(log_alpha: float, log_beta: float) -> np.ndarray:
+    inner = np.clip(GRID / S_MAX, 1e-4, 1 - 1e-4)
+    density = stats.beta(np.exp(log_alpha), np.exp(log_beta)).logpdf(inner)
+    return density - special.logsumexp(density)
+
+
+def _log_likelihood(evidence: _Evidence, log_shape: float, log_rate: float) -> np.ndarray:
+    """(users, grid): log L_u(s) with a_u integrated out over its Gamma prior."""
+    shape, rate = np.exp(log_shape), np.exp(log_rate)
+    count = evidence.responses[:, None]
+    return (
+        -np.outer(evidence.position_sum, GRID)
+        + special.gammaln(count + shape)
+        - special.gammaln(shape)
+        + shape * np.log(rate)
+        - (count + shape) * np.log(evidence.exposure + rate)
+    )
 
 
 def fit_price_sensitivity(past: pd.DataFrame, positions: pd.DataFrame) -> PriceSensitivity:
     """`past`: prepared events (user_id, item_id, kind, ts); `positions`: `price_positions`."""
-    users, log_likelihood, count = _log_likelihoods(past, positions)
-    prior = np.full(len(GRID), 1.0 / len(GRID))
-    informative = log_likelihood[count > 0]
-    if len(informative):
-        for _ in range(EM_ITERATIONS):
-            prior = _posterior(informative, prior).mean(axis=0)
-    return PriceSensitivity(
-        grid=GRID, prior_=prior, users_=users, posterior_=_posterior(log_likelihood, prior)
-    )
+    evidence = _evidence(past, positions)
+    if evidence.users.empty:
+        prior = np.exp(_log_prior(*START[:2]))
+        return PriceSensitivity(GRID, prior, evidence.users, np.empty((0, len(GRID))))
+
+    def joint(theta: np.ndarray, of: _Evidence) -> np.ndarray:
+        return _log_likelihood(of, *theta[2:]) + _log_prior(*theta[:2])[None, :]
+
+    sample = evidence.sample(FIT_USERS)
+
+    def negative_log_marginal(theta: np.ndarray) -> float:
+        # The hyperprior p(alpha, beta) ~ (alpha + beta) ** -2.5 (Gelman et al., Bayesian Data
+        # Analysis, 5.3) keeps a shop with few users from fitting a spike that no user can move.
+        hyperprior = -2.5 * np.log(np.exp(theta[0]) + np.exp(theta[1]))
+        return -float(special.logsumexp(joint(theta, sample), axis=1).sum() + hyperprior)
+
+    fitted = optimize.minimize(
+        negative_log_marginal,
+        START,
+        method="Nelder-Mead",
+        options={"maxiter": 2000, "xatol": 1e-4, "fatol": 1e-4},
+    ).x
+    log_posterior = joint(fitted, evidence)
+    posterior = np.exp(log_posterior - special.logsumexp(log_posterior, axis=1, keepdims=True))
+    return PriceSensitivity(GRID, np.exp(_log_prior(*fitted[:2])), evidence.users, posterior)

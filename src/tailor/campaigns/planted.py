@@ -2,7 +2,8 @@
 
 The shop's views do not depend on prices; only the step from a view to the cart does:
 P(purchase | a view of item i) = purchase_propensity[u] * exp(-price_sensitivity[u] * price_z[i]).
-A coupon of value c on price p lowers price_z by log(p / (p - c)) / PRICE_SPREAD. The expected
+A coupon of value c on price p lowers price_z by log(p / (p - c)) / PRICE_SPREAD, on items priced
+at least MIN_SPEND_RATIO * c (`tailor.campaigns.prices`). The expected
 views of each item by a user in the horizon follow from the planted browsing chain (first view
 from the user's taste, then the successor, another item of the same leaf, or a fresh draw from
 the taste; items within a leaf in proportion to their popularity) and the user's expected
@@ -24,6 +25,7 @@ import pandas as pd
 from scipy import sparse
 
 from tailor.campaigns.coupons import incremental_profit
+from tailor.campaigns.prices import MIN_SPEND_RATIO
 from tailor.ingest.shop_sessions import (
     MAX_SESSION_VIEWS,
     SAME_LEAF_PROB,
@@ -31,6 +33,11 @@ from tailor.ingest.shop_sessions import (
     SESSIONS_PER_60_DAYS,
 )
 from tailor.ingest.synthetic import DAY_MS, PRICE_SPREAD, SyntheticShop
+
+
+def _start_ms(shop: SyntheticShop) -> int:
+    """Midnight of the shop's first day."""
+    return int(shop.events["ts"].min()) // DAY_MS * DAY_MS
 
 
 def _leaf_of_items(shop: SyntheticShop) -> np.ndarray:
@@ -70,8 +77,9 @@ def expected_views_per_session(shop: SyntheticShop) -> np.ndarray:
 
 def expected_sessions(shop: SyntheticShop, shop_days: int, horizon_days: int) -> np.ndarray:
     """Each user's expected sessions in the last `horizon_days` of a `shop_days`-day shop."""
-    start = int(shop.events["ts"].min()) // DAY_MS * DAY_MS
-    first_day = np.clip((shop.users["created_at"].to_numpy() - start) // DAY_MS, 0, shop_days - 1)
+    first_day = np.clip(
+        (shop.users["created_at"].to_numpy() - _start_ms(shop)) // DAY_MS, 0, shop_days - 1
+    )
     alive = shop_days - first_day
     in_horizon = np.minimum(horizon_days, alive)
     total = shop.truth.activity * SESSIONS_PER_60_DAYS * shop_days / 60
@@ -88,21 +96,24 @@ def planted_coupon_profit(
     horizon_days: int,
 ) -> pd.DataFrame:
     """Per user_id: the true P(buy), P(buy | coupon) of any of `item_ids` in the last
-    `horizon_days` of the shop, and the expected incremental profit of the coupon."""
+    `horizon_days` of the shop, and the expected incremental profit of the coupon. Only users
+    who exist when the campaign runs (at the start of the horizon) can be given a coupon, so
+    users created later are left out."""
     truth = shop.truth
     columns = pd.Index(shop.items["item_id"]).get_indexer(item_ids)
     price = shop.items["price"].to_numpy(np.float64)[columns]
-    if (price <= coupon_value).any():
-        raise ValueError("the coupon value must be below the price of every targeted item")
-    shift = np.log(price / (price - coupon_value)) / PRICE_SPREAD
-    views = expected_views_per_session(shop)[:, columns] * expected_sessions(
-        shop, shop_days, horizon_days
-    )[:, None]
+    covered = price >= MIN_SPEND_RATIO * coupon_value
+    shift = np.zeros_like(price)
+    shift[covered] = np.log(price[covered] / (price[covered] - coupon_value)) / PRICE_SPREAD
+    views = (
+        expected_views_per_session(shop)[:, columns]
+        * expected_sessions(shop, shop_days, horizon_days)[:, None]
+    )
     sensitivity = truth.price_sensitivity[:, None]
     base = truth.purchase_propensity[:, None] * np.exp(-sensitivity * truth.price_z[columns])
     p0 = 1.0 - np.exp(-(views * base).sum(axis=1))
     p1 = 1.0 - np.exp(-(views * base * np.exp(sensitivity * shift)).sum(axis=1))
-    return pd.DataFrame(
+    profit = pd.DataFrame(
         {
             "probability": p0,
             "probability_with_coupon": p1,
@@ -110,6 +121,8 @@ def planted_coupon_profit(
         },
         index=pd.Index(shop.users["user_id"].astype(str)),
     )
+    campaign_at = _start_ms(shop) + (shop_days - horizon_days) * DAY_MS
+    return profit[shop.users["created_at"].to_numpy() < campaign_at]
 
 
 @dataclass(frozen=True)
