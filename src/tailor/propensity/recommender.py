@@ -78,7 +78,7 @@ def neighbour_table(ids: pd.Index, rows, cols, categories, similarity) -> pd.Dat
             "neighbour": pd.Categorical.from_codes(
                 np.asarray(cols, dtype=np.int64), categories=ids
             ),
-            "neighbour_category": pd.Series(categories, dtype=object),
+            "neighbour_category": pd.Categorical(categories),
             "similarity": np.asarray(similarity, dtype=np.float32),
         },
         columns=NEIGHBOUR_COLUMNS,
@@ -123,8 +123,8 @@ def _item_categories(neighbours: pd.DataFrame, n_items: int) -> pd.Categorical:
     """The category of each item of the table, by its code (every item is someone's neighbour:
     cosine similarity is symmetric)."""
     codes = np.full(n_items, -1, dtype=np.int64)
-    categories = pd.Categorical(neighbours["neighbour_category"])
-    codes[neighbours["neighbour"].cat.codes.to_numpy()] = categories.codes
+    categories = neighbours["neighbour_category"].cat
+    codes[neighbours["neighbour"].cat.codes.to_numpy()] = categories.codes.to_numpy()
     return pd.Categorical.from_codes(codes, categories=categories.categories)
 
 
@@ -211,14 +211,14 @@ def _category_scores(
 
 def save_neighbours(table: pd.DataFrame, path: Path) -> None:
     """The table as numpy arrays (no pickle): ids, codes, category codes, similarities."""
-    categories = pd.Categorical(table["neighbour_category"])
+    categories = table["neighbour_category"].cat
     np.savez(
         path,
         ids=table["item_id"].cat.categories.to_numpy(dtype=str),
         rows=table["item_id"].cat.codes.to_numpy(),
         cols=table["neighbour"].cat.codes.to_numpy(),
         categories=categories.categories.to_numpy(dtype=str),
-        category_codes=categories.codes,
+        category_codes=categories.codes.to_numpy(),
         similarity=table["similarity"].to_numpy(),
     )
 
@@ -233,6 +233,6 @@ def load_neighbours(path: Path) -> pd.DataFrame:
         pd.Index(arrays["ids"], dtype=object),
         arrays["rows"],
         arrays["cols"],
-        np.asarray(categories, dtype=object),
+        categories,
         arrays["similarity"],
     )
