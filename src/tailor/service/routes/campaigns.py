@@ -28,7 +28,11 @@ class CouponCampaignIn(BaseModel):
 
     item_id: str | None = Field(None, min_length=1, description="the item the coupon is for")
     category: str | None = Field(None, min_length=1, description="or: any item of this category")
-    value: float = Field(gt=0, description="the coupon's face value, in the shop's currency")
+    value: float = Field(
+        gt=0,
+        description="the coupon's face value, in the shop's currency: at most half the price "
+        "(an item's, or a category's median); it covers items priced at least twice the value",
+    )
     budget: float = Field(
         gt=0, description="the most the campaign may pay, were every coupon redeemed"
     )
@@ -76,11 +80,12 @@ def router(settings: Settings) -> APIRouter:
         responses=errors,
         summary="Whom to give a coupon: users by expected incremental profit, within a budget",
         dependencies=[requires(Role.admin)],
-        openapi_extra={CONTEXT_FIELDS: ["value", "budget"]},  # below the price; one coupon's worth
+        openapi_extra={CONTEXT_FIELDS: ["value", "budget"]},  # half the price; one coupon's worth
     )
     def coupon(body: CouponCampaignIn, engine: EngineDep) -> dict[str, Any]:
         """Expected incremental profit = (P(buy | coupon) - P(buy)) x margin x price - value x
-        P(buy | coupon); the response states the uplift assumption. At most budget / value
+        P(buy | coupon), the price being the item's or the category's median; the response
+        states the uplift assumption. At most budget / value
         coupons are given, so the budget holds even if every one is redeemed. Admin only: it
         reads every recent user's behaviour."""
         return engine.campaigns.coupon(body.to_campaign())
