@@ -8,9 +8,9 @@ responses are Poisson, so with R_u responses whose positions sum to Z_u,
     log L_u(a, s) = R_u * log(a) - s * Z_u - a * E_u(s),   E_u(s) = sum over views of exp(-s * z)
 
 A user has few responses, so both traits get empirical-Bayes priors, fitted by maximum marginal
-likelihood to the users (a seeded sample of FIT_USERS when there are more): a_u ~ Gamma(shape, rate), which integrates out in closed form,
-and s_u ~ S_MAX * Beta(alpha, beta) on a grid. Each user's posterior of s_u follows. A user
-without priced views keeps the prior.
+likelihood to the users (a seeded sample of FIT_USERS when there are more): a_u ~ Gamma(shape,
+rate), which integrates out in closed form, and s_u ~ S_MAX * Beta(alpha, beta) on a grid. Each
+user's posterior of s_u follows. A user without priced views keeps the prior.
 
 Why not the conditional likelihood (given R_u, which views responded depends on s_u alone) with
 a nonparametric prior, as before: it ignores how many of the views responded, and the
