@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, sparse, special, stats
+from scipy import sparse, special
 
 S_MAX = 3.0
 GRID = np.linspace(0.0, S_MAX, 61)
@@ -97,8 +97,9 @@ def _evidence(past: pd.DataFrame, positions: pd.DataFrame) -> _Evidence:
 
 
 def _log_prior(log_alpha: float, log_beta: float) -> np.ndarray:
+    """The Beta(alpha, beta) prior of s / S_MAX on the grid, normalised there."""
     inner = np.clip(GRID / S_MAX, 1e-4, 1 - 1e-4)
-    density = stats.beta(np.exp(log_alpha), np.exp(log_beta)).logpdf(inner)
+    density = (np.exp(log_alpha) - 1) * np.log(inner) + (np.exp(log_beta) - 1) * np.log1p(-inner)
     return density - special.logsumexp(density)
 
 
@@ -117,6 +118,8 @@ def _log_likelihood(evidence: _Evidence, log_shape: float, log_rate: float) -> n
 
 def fit_price_sensitivity(past: pd.DataFrame, positions: pd.DataFrame) -> PriceSensitivity:
     """`past`: prepared events (user_id, item_id, kind, ts); `positions`: `price_positions`."""
+    from scipy import optimize  # only campaigns need it; the server starts without it
+
     evidence = _evidence(past, positions)
     if evidence.users.empty:
         prior = np.exp(_log_prior(*START[:2]))
