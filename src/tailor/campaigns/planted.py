@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import sparse
 
 from tailor.campaigns.coupons import incremental_profit
-from tailor.campaigns.prices import MIN_SPEND_RATIO
+from tailor.campaigns.prices import coupon_shifts
 from tailor.ingest.shop_sessions import (
     MAX_SESSION_VIEWS,
     SAME_LEAF_PROB,
@@ -102,9 +102,7 @@ def planted_coupon_profit(
     truth = shop.truth
     columns = pd.Index(shop.items["item_id"]).get_indexer(item_ids)
     price = shop.items["price"].to_numpy(np.float64)[columns]
-    covered = price >= MIN_SPEND_RATIO * coupon_value
-    shift = np.zeros_like(price)
-    shift[covered] = np.log(price[covered] / (price[covered] - coupon_value)) / PRICE_SPREAD
+    shift = coupon_shifts(price, coupon_value, PRICE_SPREAD)
     views = (
         expected_views_per_session(shop)[:, columns]
         * expected_sessions(shop, shop_days, horizon_days)[:, None]

@@ -21,6 +21,17 @@ from tailor.errors import InvalidInputError, UnknownCategoryError, UnknownItemEr
 MIN_SPEND_RATIO = 2.0
 
 
+def coupon_shifts(
+    prices: np.ndarray, coupon_value: float, spread: np.ndarray | float
+) -> np.ndarray:
+    """How far a coupon moves each price's position down, in z units of `spread`; 0 for a price
+    below the minimum spend."""
+    covered = prices >= MIN_SPEND_RATIO * coupon_value
+    shift = np.zeros_like(prices, dtype=np.float64)
+    shift[covered] = np.log(prices[covered] / (prices[covered] - coupon_value))
+    return shift / spread
+
+
 def price_positions(items: pd.DataFrame) -> pd.DataFrame:
     """item_id -> category, price, z (log-price z-score in the category) and the category's spread;
     items without a positive price are left out."""
@@ -62,11 +73,11 @@ class Target:
         price sensitivity s: an item's rate scales by exp(s * its shift), and a user's purchases
         spread over the target's items by their weight times exp(-s * z), so a price-sensitive
         user's purchases lean to the cheap items, where the coupon cuts deepest."""
-        price = self.items["price"].to_numpy(np.float64)
-        covered = price >= MIN_SPEND_RATIO * coupon_value
-        shift = np.zeros_like(price)
-        shift[covered] = np.log(price[covered] / (price[covered] - coupon_value))
-        shift /= self.items["spread"].to_numpy(np.float64)
+        shift = coupon_shifts(
+            self.items["price"].to_numpy(np.float64),
+            coupon_value,
+            self.items["spread"].to_numpy(np.float64),
+        )
         mix = self.items["weight"].to_numpy(np.float64) * np.exp(
             -np.outer(sensitivities, self.items["z"].to_numpy(np.float64))
         )
