@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from tailor.campaigns.coupons import (
     incremental_profit,
     with_coupon,
 )
-from tailor.campaigns.elasticity import fit_price_sensitivity
+from tailor.campaigns.elasticity import PriceSensitivity, fit_price_sensitivity
 from tailor.campaigns.prices import Target, price_positions, resolve_target
 from tailor.errors import InvalidInputError, UnknownItemError
 from tailor.privacy.audit import erased_since
@@ -55,13 +56,27 @@ def _round(values: np.ndarray | float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The catalogue and the lookback's prepared events before `now`, with every user's features."""
+    """The catalogue and the lookback's prepared events before `now`, with every user's features.
+    What coupons read from it besides is worked out once, on first use."""
 
     now: int
     items: pd.DataFrame
     past: pd.DataFrame
     users: pd.DataFrame
     made: float  # time.monotonic() when read
+
+    @cached_property
+    def positions(self) -> pd.DataFrame:
+        return price_positions(self.items)
+
+    @cached_property
+    def views(self) -> pd.Series:
+        """Views in the lookback, by item_id."""
+        return self.past.loc[self.past["kind"] == "view", "item_id"].value_counts()
+
+    @cached_property
+    def sensitivity(self) -> PriceSensitivity:
+        return fit_price_sensitivity(self.past, self.positions)
 
 
 class Campaigns:
@@ -175,10 +190,8 @@ class Campaigns:
         `tailor.campaigns.coupons`), within the budget."""
         days = campaign.days or self.settings.propensity.days[0]
         snapshot = self.snapshot(campaign.at)
-        positions = price_positions(snapshot.items)
-        views = snapshot.past.loc[snapshot.past["kind"] == "view", "item_id"].value_counts()
         target = resolve_target(
-            snapshot.items, positions, views, campaign.item_id, campaign.category
+            snapshot.items, snapshot.positions, snapshot.views, campaign.item_id, campaign.category
         )
         shift = target.price_shift(campaign.value)
         if campaign.max_coupons < 1:
@@ -186,7 +199,7 @@ class Campaigns:
                 f"a budget of {campaign.budget:g} does not cover one coupon of {campaign.value:g}",
                 field="budget",
             )
-        scored = self.score_coupon(snapshot, positions, target, campaign, days)
+        scored = self.score_coupon(snapshot, target, campaign, days)
         chosen = scored.loc[choose(scored["expected_profit"], campaign.max_coupons)]
         return {
             "target": {
@@ -213,7 +226,6 @@ class Campaigns:
     def score_coupon(
         self,
         snapshot: Snapshot,
-        positions: pd.DataFrame,
         target: Target,
         campaign: CouponCampaign,
         days: int,
@@ -223,7 +235,7 @@ class Campaigns:
             probability = self._probabilities(snapshot, days, target.item_id, ITEM)
         else:
             probability = self._probabilities(snapshot, days, target.category, CATEGORY)
-        fitted = fit_price_sensitivity(snapshot.past, positions)
+        fitted = snapshot.sensitivity
         posterior = fitted.posterior(probability.index)
         p0 = probability.to_numpy()
         p1 = with_coupon(p0, posterior, target.rate_multiplier(fitted.grid, campaign.value))

@@ -3,8 +3,8 @@
 Training data comes as time windows. The windows are split into `folds` groups; for each group a
 booster fitted on the other groups scores it, and the calibrator (isotonic or Platt) is fitted on
 these out-of-fold scores, so every row is calibrated from a model that never saw it. The
-isotonic calibrator is centred (see `_block_centres`), so it keeps the booster's ranking. The served
-booster is then fitted on all windows. (Calibrating on the latest window alone left a Taobao ECE
+isotonic calibrator is centred (see `_block_centres`), so it keeps the booster's ranking. The
+served booster is then fitted on all windows. (Calibrating on the latest window alone left a Taobao ECE
 about 0.015 higher at a horizon of 2 days, with 4 of 5 windows left for the booster.)
 
 Given each window's label period, the cross-fit is purged: a group is scored only by windows whose

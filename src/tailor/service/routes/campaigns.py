@@ -85,9 +85,8 @@ def router(settings: Settings) -> APIRouter:
     def coupon(body: CouponCampaignIn, engine: EngineDep) -> dict[str, Any]:
         """Expected incremental profit = (P(buy | coupon) - P(buy)) x margin x price - value x
         P(buy | coupon), the price being the item's or the category's median; the response
-        states the uplift assumption. At most budget / value
-        coupons are given, so the budget holds even if every one is redeemed. Admin only: it
-        reads every recent user's behaviour."""
+        states the uplift assumption. At most budget / value coupons are given, so the budget
+        holds even if every one is redeemed. Admin only: it reads every recent user's behaviour."""
         return engine.campaigns.coupon(body.to_campaign())
 
     return api
