@@ -24,7 +24,7 @@ from tailor.cache import ItemChange, SharedCache, open_cache
 from tailor.cache.base import ChangeKind
 from tailor.campaigns.service import Campaigns
 from tailor.engine.scenarios import Scenarios, Served
-from tailor.engine.serve import Recommendation, Serving, item_kinds_by_user
+from tailor.engine.serve import FeedRequest, Recommendation, Serving, item_kinds_by_user
 from tailor.engine.train import Evaluation, Progress, evaluate_models, load_dataset
 from tailor.engine.train import train as train_artifact
 from tailor.engine.writes import (
@@ -171,15 +171,46 @@ class Engine:
     ) -> list[Recommendation]:
         """The top k items for a user, from their latest events in the store, under the configured
         business rules with `rules` overriding any of them (see `Rules`); reasons in `lang`."""
+        request = self.feed_request(
+            user_id, k, exclude=exclude, category=category, rules=rules, lang=lang
+        )
+        return self.answer_feeds([request])[0]
+
+    def feed_request(
+        self,
+        user_id: str,
+        k: int = 10,
+        *,
+        exclude: Iterable[str] = (),
+        category: str | None = None,
+        rules: Mapping[str, Any] | None = None,
+        lang: str | None = None,
+    ) -> FeedRequest:
+        """One `recommend` call's arguments, checked; InvalidInputError names a bad one."""
         self._check_k(k)
-        serving = self._require_serving()
         ruled = self.rules(exclude_ids=tuple(exclude), category=category, **(rules or {}))
+        return FeedRequest(user_id, k, ruled, language(lang))
+
+    def answer_feeds(self, requests: Sequence[FeedRequest]) -> list[list[Recommendation]]:
+        """`recommend` for many requests at once, each from its user's latest events; requests
+        with the same k, rules and language are scored together, as one batch."""
+        serving = self._require_serving()
+        service = self.settings.service
         # Bounded, so a user with a very long history costs no more than the rules need.
-        events = self.store.recent_item_kinds(user_id, self.settings.service.history_events)
-        n_recent = self.settings.service.recent_events
-        return serving.recommend(
-            [user_id], {user_id: events}, k, ruled, n_recent=n_recent, lang=language(lang)
-        )[0]
+        events = {r.user_id: self.store.recent_item_kinds(r.user_id, service.history_events)
+                  for r in requests}  # fmt: skip
+        batches: dict[tuple[int, Rules, str], list[int]] = {}
+        for position, request in enumerate(requests):
+            batches.setdefault((request.k, request.rules, request.lang), []).append(position)
+        answers: list[list[Recommendation]] = [[] for _ in requests]
+        for (k, rules, lang), positions in batches.items():
+            users = [requests[p].user_id for p in positions]
+            scored = serving.recommend(
+                users, events, k, rules, n_recent=service.recent_events, lang=lang
+            )
+            for position, items in zip(positions, scored):
+                answers[position] = items
+        return answers
 
     def recommend_many(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ import pandas as pd
 
 from tailor.engine.pending import pending_items
 from tailor.engine.search import CONTENT, Matches, TextIndex, category_affinity, rerank
-from tailor.engine.serve import Recommendation, Serving
+from tailor.engine.serve import FeedRequest, Recommendation, Serving
 from tailor.errors import InvalidInputError, UnknownItemError, UnsupportedError
 from tailor.models.cobought import CoBought
 from tailor.online.ab import Assignment, Experiments
@@ -98,13 +98,36 @@ class Scenarios:
         lang: str | None = None,
     ) -> Served:
         """`Engine.recommend` under the variant's rule overrides (the request's own win)."""
+        request = self.home_request(
+            user_id, k, exclude=exclude, category=category, rules=rules, lang=lang
+        )
+        return self.home_feeds([request])[0]
+
+    def home_request(
+        self,
+        user_id: str,
+        k: int = 10,
+        *,
+        exclude: Iterable[str] = (),
+        category: str | None = None,
+        rules: Mapping[str, Any] | None = None,
+        lang: str | None = None,
+    ) -> FeedRequest:
+        """A home-feed request under the user's variant; InvalidInputError names a bad argument."""
         assignment = self.experiments.assignment(HOME, user_id)
         given = {name: v for name, v in (rules or {}).items() if v is not None}
         ruled = {**(assignment.rules if assignment else {}), **given}
-        items = self.engine.recommend(
+        return self.engine.feed_request(
             user_id, k, exclude=exclude, category=category, rules=ruled, lang=lang
         )
-        return self._serve(HOME, items, user_id, assignment)
+
+    def home_feeds(self, requests: Sequence[FeedRequest]) -> list[Served]:
+        """Home feeds for many requests, scored in batches (`Engine.answer_feeds`)."""
+        answers = self.engine.answer_feeds(requests)
+        return [
+            self._serve(HOME, items, r.user_id, self.experiments.assignment(HOME, r.user_id))
+            for r, items in zip(requests, answers)
+        ]
 
     def similar(self, item_id: str, k: int = 10, *, user_id: str | None = None) -> Served:
         assignment = self.experiments.assignment(SIMILAR, user_id)

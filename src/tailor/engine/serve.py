@@ -51,6 +51,16 @@ class History:
 
 
 @dataclass(frozen=True)
+class FeedRequest:
+    """One user's home-feed request, its rules resolved (see `Engine.feed_request`)."""
+
+    user_id: str
+    k: int
+    rules: Rules
+    lang: str
+
+
+@dataclass(frozen=True)
 class Recommendation:
     item_id: str
     score: float
@@ -405,11 +415,12 @@ def item_kinds_by_user(events: pd.DataFrame) -> dict[str, list[ItemKind]]:
 
 
 def _unit_factors(models: Mapping[str, Recommender]) -> dict[str, np.ndarray]:
-    """Unit-length item factors of the factor models (ALS): their cosine is the item similarity."""
+    """Unit-length item vectors of the models built on them (ALS, the Transformer): their cosine
+    is the models' item similarity."""
     unit = {}
     for name, model in models.items():
-        factors = getattr(model, "item_factors_", None)
-        if isinstance(factors, np.ndarray):
-            norms = np.linalg.norm(factors, axis=1, keepdims=True)
-            unit[name] = (factors / np.maximum(norms, 1e-12)).astype(np.float32)
+        vectors = model.similarity_vectors()
+        if vectors is not None:
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            unit[name] = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
     return unit

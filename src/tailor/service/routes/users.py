@@ -1,13 +1,14 @@
-from functools import partial
 from typing import Annotated
 
-from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from tailor.engine.scenarios import Served
+from tailor.engine.serve import FeedRequest
 from tailor.rank.explain import language
 from tailor.service.auth import requires
+from tailor.service.batching import Coalescer
 from tailor.service.body import parse_rows, refuse_invalid_single_row
 from tailor.service.routes import EngineDep, json_response, served_response, split_ids
 from tailor.service.row_schemas import rows_body, user_row
@@ -19,18 +20,13 @@ from tailor.service.schemas import (
 )
 from tailor.settings import Role, Settings
 
-# Recommendations scored at once. The work holds the GIL most of the time, so more threads only
-# take turns on it (and on more store connections) without answering sooner; waiting requests
-# queue on the event loop instead.
-SCORING_THREADS = 4
-
 
 def router(settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/v1/users", tags=["users"])
     max_rows = settings.service.max_batch_events
     K = Annotated[int, Query(ge=1, le=settings.service.max_k, description="how many items")]
     UserId = Annotated[str, Path(max_length=settings.ingest.max_id_length)]
-    scoring = CapacityLimiter(SCORING_THREADS)
+    feeds: Coalescer[FeedRequest, Served] = Coalescer()
 
     @api.put(
         "",
@@ -71,8 +67,7 @@ def router(settings: Settings) -> APIRouter:
         items. Each item carries a reason in the asked language and what produced it. The
         response's `request_id` names this list in POST /v1/feedback; under an A/B experiment,
         the user's variant (and its rule overrides) apply."""
-        home = partial(
-            engine.scenarios.home,
+        request = engine.scenarios.home_request(
             user_id,
             k,
             exclude=split_ids(exclude),
@@ -80,7 +75,7 @@ def router(settings: Settings) -> APIRouter:
             rules=rules.overrides(split_ids(rules.brand)),
             lang=language(rules.lang, accept_language),
         )
-        served = await to_thread.run_sync(home, limiter=scoring)
+        served = await feeds.answer(engine.scenarios.home_feeds, request)
         return served_response(served)
 
     return api
