@@ -23,6 +23,7 @@ from pydantic import Field
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from tailor.data.dataset import Dataset
+from tailor.models.base import cosine_rows
 from tailor.models.history import HistoryModel, HistoryParams
 from tailor.types import UserBatch
 
@@ -109,9 +110,10 @@ class ALS(HistoryModel):
         return base - np.einsum("uwf,uw->uf", projected, z)
 
     def _similar(self, items: np.ndarray) -> np.ndarray:
-        norms = np.linalg.norm(self.item_factors_, axis=1) + 1e-12
-        unit = self.item_factors_ / norms[:, None]
-        return unit[items] @ unit.T
+        return cosine_rows(self.item_factors_, items)
+
+    def similarity_vectors(self) -> np.ndarray:
+        return self.item_factors_
 
     def _new_solver(self) -> Any:
         from implicit.cpu.als import AlternatingLeastSquares

@@ -65,6 +65,11 @@ class Recommender(ABC):
         """Similarity of every item to each queried item: (len(items), n_items)."""
         raise UnsupportedError(f"{type(self).__name__} does not support similar items")
 
+    def similarity_vectors(self) -> np.ndarray | None:
+        """(n_items, dim) item vectors whose cosine is `_similar`, for the models built on them:
+        a caller relating a few items multiplies their rows instead of whole similarity rows."""
+        return None
+
     # ---- the public grammar --------------------------------------------------------------------
 
     def fit(self, data: Dataset) -> Self:
@@ -126,7 +131,11 @@ class Recommender(ABC):
         arrays, scalars = _split_state(self._get_state())
         (path / PARAMS_FILE).write_text(
             json.dumps(
-                {"model": type(self).__name__, "params": self.params.model_dump(mode="json"), "state": scalars},
+                {
+                    "model": type(self).__name__,
+                    "params": self.params.model_dump(mode="json"),
+                    "state": scalars,
+                },
                 ensure_ascii=False,
                 indent=1,
             ),
@@ -217,6 +226,12 @@ class _RankKeys:
         np.left_shift(bits, 32, out=keys, dtype=np.int64)
         keys |= self.columns
         return keys
+
+
+def cosine_rows(vectors: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Cosine of the queried items' vectors with every item's: (len(items), n_items)."""
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return unit[items] @ unit.T
 
 
 def _mask_rows(scores: np.ndarray, per_row: Sequence[np.ndarray]) -> None:

@@ -41,7 +41,7 @@ from pydantic import Field, model_validator
 
 from tailor.data.dataset import Dataset
 from tailor.errors import NotFittedError
-from tailor.models.base import Params, Recommender
+from tailor.models.base import Params, Recommender, cosine_rows
 from tailor.models.sequence_net import ItemTable, SequenceEncoder, init_weights, torch
 from tailor.models.sequence_training import (
     Holdout,
@@ -270,10 +270,11 @@ class SequenceTransformer(Recommender):
         return last_hidden(self._net(), table, items, kind_codes).numpy()
 
     def _similar(self, items: np.ndarray) -> np.ndarray:
-        """Cosine of the items' served vectors (fused, or the text tower's for items without events)."""
-        table = self.item_table_[1:]
-        unit = table / np.maximum(np.linalg.norm(table, axis=1, keepdims=True), 1e-12)
-        return unit[items] @ unit.T
+        return cosine_rows(self.similarity_vectors(), items)
+
+    def similarity_vectors(self) -> np.ndarray:
+        """The served item vectors: fused, or the text tower's for items without events."""
+        return self.item_table_[1:]
 
     def _net(self) -> SequenceEncoder:
         if self._encoder is None:

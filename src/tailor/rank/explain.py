@@ -139,7 +139,8 @@ class Explainer:
         items: ItemFacts,
         factors: Mapping[str, np.ndarray] | None = None,
     ) -> None:
-        """`factors`: unit item vectors of factor models (ALS), whose cosine is their similarity:
+        """`factors`: unit item vectors of the models built on them (ALS, the Transformer), whose
+        cosine is their similarity:
         the few rows needed are multiplied instead of a full similarity row per history item."""
         self.similar = {n: m for n, m in models.items() if m.supports_similar_items}
         self.factors = dict(factors or {})

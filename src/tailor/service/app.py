@@ -63,11 +63,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = engine is None
         app.state.engine = served = Engine(settings) if owned else engine
-        # Requests run side by side in threads (and workers in processes), so a BLAS pool per
-        # product only makes them wait on each other: a 1 x 64 by 64 x 100k product took 4x
-        # longer with 2 OpenBLAS threads than with 1 on a busy 2-core machine.
-        threadpool_limits(limits=1, user_api="blas")
         _load_current(served)
+        _one_thread_per_call()
         if settings.service.warm_up:
             served.warm_up_in_background()
         watcher = asyncio.create_task(_watch_artifacts(served))
@@ -91,8 +88,21 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_exception_handler(AccessError, access_error)
     for module in (
-        events, items, users, popular, health, metrics, profile_routes, propensity_routes, push_routes, scenarios, search, feedback,
-        risk_routes, campaign_routes, forecast_routes,
+        events,
+        items,
+        users,
+        popular,
+        health,
+        metrics,
+        profile_routes,
+        propensity_routes,
+        push_routes,
+        scenarios,
+        search,
+        feedback,
+        risk_routes,
+        campaign_routes,
+        forecast_routes,
         assistant_routes,
     ):
         app.include_router(module.router(settings))
@@ -141,11 +151,21 @@ def _load_current(engine: Engine) -> None:
         log.warning("serving without a model: %s", exc.message)
 
 
+def _one_thread_per_call() -> None:
+    """One thread in every loaded BLAS and OpenMP pool (numpy, faiss, torch). Requests run side
+    by side in threads, and workers in processes, so a pool per call only makes them wait on
+    each other: a 1 x 64 by 64 x 100k product took 4x longer with 2 OpenBLAS threads than with
+    1 on a busy 2-core machine, and faiss and torch spun up two OpenMP threads for a batch of
+    a few users."""
+    threadpool_limits(limits=1)
+
+
 async def _watch_artifacts(engine: Engine) -> None:
     while True:
         await asyncio.sleep(RELOAD_SECONDS)
         try:
             if await asyncio.to_thread(engine.reload_if_changed):
+                _one_thread_per_call()  # the new models may have loaded another thread pool
                 log.info("now serving model version %s", engine.version)
         except ArtifactError as exc:
             log.error("kept model version %s: %s", engine.version, exc.message)
