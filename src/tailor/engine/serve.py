@@ -31,7 +31,16 @@ from tailor.rank.explain import (
 from tailor.rank.features import FeatureBuilder, ItemSide, kind_groups
 from tailor.rank.items import ItemFacts
 from tailor.rank.ranker import Ranked
-from tailor.rank.rules import RuleContext, Rules, UserEvents, allowed, excluded, is_new, pick
+from tailor.rank.rules import (
+    Picked,
+    RuleContext,
+    Rules,
+    UserEvents,
+    allowed,
+    excluded,
+    is_new,
+    pick,
+)
 from tailor.types import Recs, UserBatch
 
 POPULAR = "popular"
@@ -135,8 +144,18 @@ class Serving:
             if self.two_stage is not None and self.features is not None:
                 groups = [self.kind_groups[u.kinds] for u in users]
                 ranked = self.two_stage.rank(batch, groups, self.features, keep, masks)
+                picks = [self._ranked_picks(ranked, i, pool, k, ctx) for i in range(len(rows))]
+                chosen = np.concatenate([at for at, _ in picks]) if picks else np.empty(0, int)
+                # One call for the whole batch: LightGBM's per-call cost outweighs 10 rows' work.
+                credits = self.two_stage.ranker.contributions(ranked.features[chosen])
+                offset = 0
                 for i, row in enumerate(rows):
-                    answers[row] = self._ranked_picks(ranked, i, users[i], pool, k, ctx, lang)
+                    at, picked = picks[i]
+                    tops = credits[offset : offset + len(at)]
+                    offset += len(at)
+                    answers[row] = self._ranked_answer(
+                        ranked, at, picked, tops, users[i], ctx, lang
+                    )
                 continue
             blended = self.blend.blend(
                 batch, pool, exclude_seen=False, candidates=shown, exclude=masks
@@ -183,18 +202,11 @@ class Serving:
         ]
 
     def _ranked_picks(
-        self,
-        ranked: Ranked,
-        row: int,
-        history: History,
-        pool: int,
-        k: int,
-        ctx: RuleContext,
-        lang: str,
-    ) -> list[Recommendation]:
-        """The ranker's best `pool` candidates of batch row `row`, through the rules. Scores are
-        exp(ranker score - the row's best), positive so that boosts can multiply them."""
-        assert self.two_stage is not None
+        self, ranked: Ranked, row: int, pool: int, k: int, ctx: RuleContext
+    ) -> tuple[np.ndarray, Picked]:
+        """The ranker's best `pool` candidates of batch row `row`, through the rules: the picked
+        candidates' rows in `ranked`, and the picks. Scores are exp(ranker score - the row's
+        best), positive so that boosts can multiply them."""
         cands = ranked.candidates
         start, stop = cands.indptr[row], cands.indptr[row + 1]
         raw = ranked.scores[start:stop]
@@ -202,18 +214,31 @@ class Serving:
         at = start + order
         scores = np.exp(raw[order] - raw[order[0]]) if len(order) else raw[order]
         picked = pick(cands.item[at], scores, ctx, k)
-        chosen = at[picked.positions]
+        return at[picked.positions], picked
+
+    def _ranked_answer(
+        self,
+        ranked: Ranked,
+        chosen: np.ndarray,
+        picked: Picked,
+        features: Sequence[dict[str, float]],
+        history: History,
+        ctx: RuleContext,
+        lang: str,
+    ) -> list[Recommendation]:
+        """The picked candidates (rows `chosen` of `ranked`) with their reasons; `features` are
+        their top ranker features."""
+        cands = ranked.candidates
         items = cands.item[chosen]
         names = cands.sources
         # Named for the source that ranked it best, preferring one that relates it to the
         # shopper's own items, so the reason can name one of them.
         personal = np.array([name in self.explainer.similar for name in names], dtype=bool)
-        best = cands.best_source(personal)[chosen] if len(names) else np.empty(0, np.int64)
+        best = cands.best_source(personal, chosen) if len(names) else np.empty(0, np.int64)
         sources = [names[s] for s in best.tolist()]
         explanations = self.explainer.explain(
             items, sources, history.items, history.kind_names, is_new(items, ctx), lang
         )
-        features = self.two_stage.ranker.contributions(ranked.features[chosen])
         return [
             Recommendation(
                 item_id=self.artifact.item_ids.id(int(item)),

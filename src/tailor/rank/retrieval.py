@@ -53,13 +53,17 @@ class Candidates:
         """The batch row of every candidate."""
         return np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
 
-    def best_source(self, prefer: np.ndarray | None = None) -> np.ndarray:
-        """Per candidate, the index of the source that ranked it highest; among the `prefer`red
-        sources (a mask over `sources`) when any of them retrieved it."""
+    def best_source(
+        self, prefer: np.ndarray | None = None, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Per candidate (of `rows`, or all), the index of the source that ranked it highest;
+        among the `prefer`red sources (a mask over `sources`) when any of them retrieved it."""
+        ranks = self.ranks if rows is None else self.ranks[rows]
         if prefer is None:
-            return np.argmin(self.ranks, axis=1)
-        preferred = np.isfinite(self.scores) & prefer
-        ranks = np.where(preferred | ~preferred.any(axis=1, keepdims=True), self.ranks, np.inf)
+            return np.argmin(ranks, axis=1)
+        scores = self.scores if rows is None else self.scores[rows]
+        preferred = np.isfinite(scores) & prefer
+        ranks = np.where(preferred | ~preferred.any(axis=1, keepdims=True), ranks, np.inf)
         return np.argmin(ranks, axis=1)
 
 
@@ -127,10 +131,10 @@ class VectorSource(Source):
         queries = np.asarray(self.user_vectors(users), dtype=np.float32)
         n_allowed = max(int(allowed.sum()), 1)
         excluded = min(max((len(e) for e in exclude), default=0), depth)
-        # Searched deep enough that filtering should leave about `depth` (a long history of
-        # excluded items can cost a few: they rarely all rank high); a narrow filter (a small
-        # category) is answered exactly instead.
-        wanted = int((depth + excluded) * len(allowed) / n_allowed) + depth
+        # Searched deep enough that filtering should leave about `depth`, with a margin of a
+        # quarter (a long history of excluded items can cost a few: they rarely all rank
+        # high); a narrow filter (a small category) is answered exactly instead.
+        wanted = int((depth + excluded) * len(allowed) / n_allowed) + depth // 4
         if wanted * 4 >= len(allowed):
             scores = queries @ self.items.T
             return _masked_top(scores, depth, allowed, exclude)
@@ -350,10 +354,16 @@ def _flat_keys(per_row: Sequence[np.ndarray], width: int) -> np.ndarray:
 def _top_per_row(
     rows: np.ndarray, items: np.ndarray, values: np.ndarray, n_rows: int, depth: int
 ) -> Recs:
-    """The `depth` best (item, value) of each row, ties by ascending item, -1 padded."""
-    if n_rows == 1 and len(values) > depth:  # a request's one user: sort only what can place
-        near = values >= np.partition(values, len(values) - depth)[len(values) - depth]
-        rows, items, values = rows[near], items[near], values[near]
+    """The `depth` best (item, value) of each row (`rows` ascending), ties by ascending item,
+    -1 padded."""
+    # Sort only what can place: per row, the values at least its depth-th largest.
+    bounds = np.searchsorted(rows, np.arange(n_rows + 1))
+    floor = np.full(n_rows, -np.inf, dtype=np.float32)
+    for row in np.flatnonzero(np.diff(bounds) > depth).tolist():
+        own = values[bounds[row] : bounds[row + 1]]
+        floor[row] = np.partition(own, len(own) - depth)[len(own) - depth]
+    near = values >= floor[rows]
+    rows, items, values = rows[near], items[near], values[near]
     order = np.lexsort((items, -values, rows))
     rows, items, values = rows[order], items[order], values[order]
     starts = np.searchsorted(rows, np.arange(n_rows))
