@@ -150,6 +150,12 @@ class Store(ABC):
         item_ids = found["item_id"].astype(object).where(found["item_id"].notna(), None)
         return list(zip(item_ids.tolist(), found["kind"].tolist()))
 
+    def recent_item_kinds_of(
+        self, user_ids: Sequence[str], limit: int
+    ) -> dict[str, list[tuple[str | None, str]]]:
+        """`recent_item_kinds` of each of these users (a store may read them in one go)."""
+        return {user_id: self.recent_item_kinds(user_id, limit) for user_id in user_ids}
+
     @abstractmethod
     def items(self, item_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """Catalogue rows (all when `item_ids` is None), hidden ones included."""
@@ -264,6 +270,9 @@ class Store(ABC):
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()

@@ -231,11 +231,19 @@ class SqlStore(Store):
         return rows_to_frame(rows[::-1], EVENT_COLUMNS, EVENT_DTYPES)
 
     def recent_item_kinds(self, user_id: str, limit: int) -> list[tuple[str | None, str]]:
+        return self.recent_item_kinds_of([user_id], limit)[user_id]
+
+    def recent_item_kinds_of(
+        self, user_ids: Sequence[str], limit: int
+    ) -> dict[str, list[tuple[str | None, str]]]:
         if limit < 0:
             raise InvalidInputError(f"limit must be 0 or more, not {limit}", field="limit")
-        with self._reading("read recent events") as conn:
-            rows = self._fetch(conn, self._recent_kinds.bind(user_id=user_id, limit=int(limit)))
-        return [(item_id, kind) for item_id, kind in reversed(rows)]
+        found = {}
+        with self._reading("read recent events") as conn:  # one connection for them all
+            for user_id in user_ids:
+                bound = self._recent_kinds.bind(user_id=user_id, limit=int(limit))
+                found[user_id] = [(item, kind) for item, kind in reversed(self._fetch(conn, bound))]
+        return found
 
     def items(self, item_ids: Sequence[str] | None = None) -> pd.DataFrame:
         return self._by_ids(items, ITEM_COLUMNS, ITEM_DTYPES, item_ids, "read items")
