@@ -75,14 +75,18 @@ class Block(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, x: Tensor, mask: Tensor, last_only: bool = False) -> Tensor:
+        """(batch, t, dim) -> the same; with `last_only`, only the last position's output,
+        (batch, 1, dim): every position is still a key, but only the last one queries."""
         b, t, d = x.shape
         q, k, v = (
             self.qkv(self.ln1(x)).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
         )
+        if last_only:
+            q, mask, x = q[:, :, -1:], mask[..., -1:, :], x[:, -1:]
         p = self.dropout if self.training else 0.0
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
-        x = x + self.drop(self.proj(y.transpose(1, 2).reshape(b, t, d)))
+        x = x + self.drop(self.proj(y.transpose(1, 2).reshape(b, -1, d)))
         return x + self.drop(self.mlp(self.ln2(x)))
 
 
@@ -100,8 +104,11 @@ class SequenceEncoder(nn.Module):
         self.ln = nn.LayerNorm(dim)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, vectors: Tensor, items: Tensor, kinds: Tensor) -> Tensor:
-        """Hidden state after each event: (batch, t, dim) for (batch, t) left-padded items and their vectors."""
+    def forward(
+        self, vectors: Tensor, items: Tensor, kinds: Tensor, last_only: bool = False
+    ) -> Tensor:
+        """Hidden state after each event: (batch, t, dim) for (batch, t) left-padded items and
+        their vectors; with `last_only`, after the latest event only: (batch, 1, dim)."""
         t = items.shape[1]
         valid = items > 0
         pos = torch.arange(self.max_len - t, self.max_len)
@@ -110,9 +117,10 @@ class SequenceEncoder(nn.Module):
         causal = torch.ones(t, t, dtype=torch.bool).tril()
         # Keys: earlier real events; a padding query sees itself only, so no row is empty.
         mask = causal & (valid.unsqueeze(1) | torch.eye(t, dtype=torch.bool))
-        for block in self.blocks:
+        *inner, final = self.blocks
+        for block in inner:
             x = block(x, mask.unsqueeze(1))
-        return self.ln(x)
+        return self.ln(final(x, mask.unsqueeze(1), last_only))
 
 
 def init_weights(module: nn.Module) -> None:

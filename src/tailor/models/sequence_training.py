@@ -229,7 +229,8 @@ def last_hidden(
     encoder.eval()
     width = max(1, int((items > 0).sum(1).max()))
     items_t = torch.from_numpy(items[:, -width:])
-    return encoder(table[items_t], items_t, torch.from_numpy(kinds[:, -width:]))[:, -1]
+    kinds_t = torch.from_numpy(kinds[:, -width:])
+    return encoder(table[items_t], items_t, kinds_t, last_only=True)[:, -1]
 
 
 @torch.no_grad()
