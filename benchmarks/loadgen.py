@@ -6,8 +6,10 @@ up front, so the client spends its CPU on the socket and not on an HTTP library;
 time from writing a request to having read its whole body. An answer is parsed by its
 Content-Length (the service never streams). uvloop is used when it is installed.
 
-With `rate_per_s`, sends are paced: the n-th request is not sent before `first + n / rate_per_s`,
-so the load holds a chosen rate (as long as `concurrency` connections can carry it).
+With `rate_per_s`, sends are paced: the n-th request is due at `first + n / rate_per_s` and not
+sent before, so the load holds a chosen rate (an open loop, as long as `concurrency` connections
+can carry it), and its latency counts from when it was due, so a request that waited for a free
+connection is as late as it was for its user.
 
 Run it in its own process (the benchmark does, through multiprocessing), never in the server's.
 """
@@ -96,12 +98,15 @@ async def _load(
         reader, writer = await asyncio.open_connection(host, port)
         try:
             for n in counter:
-                if rate_per_s is not None:
-                    await asyncio.sleep(began + n / rate_per_s - time.perf_counter())
+                due = None if rate_per_s is None else began + n / rate_per_s
+                if due is not None:
+                    await asyncio.sleep(due - time.perf_counter())
                 if time.perf_counter() >= deadline:
                     return
                 result.sent += 1
-                start = time.perf_counter()
+                # Paced, a request is late from when it was due: a reply that held up the ones
+                # behind it counts against them too (no coordinated omission).
+                start = time.perf_counter() if due is None else due
                 writer.write(requests[n % len(requests)])
                 try:
                     status, body = await _read_answer(reader)

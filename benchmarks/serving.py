@@ -258,7 +258,8 @@ def load_job(job: dict[str, Any]) -> LoadResult:
     return run_load("127.0.0.1", job["port"], job["requests"],
                     {"Authorization": f"Bearer {job['key']}"},
                     concurrency=job["concurrency"], max_requests=job["max_requests"],
-                    max_seconds=job["max_seconds"], keep_bodies=job.get("keep_bodies", False))  # fmt: skip
+                    max_seconds=job["max_seconds"], keep_bodies=job.get("keep_bodies", False),
+                    rate_per_s=job.get("rate_per_s"))  # fmt: skip
 
 
 def freshness(port: int, keys: dict[str, str], user_ids: list[str], trials: int, seed: int) -> list[float]:
