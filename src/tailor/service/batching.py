@@ -2,8 +2,9 @@
 
 Scoring one user costs mostly fixed overheads (a Transformer forward pass, a faiss search, a
 LightGBM call, numpy dispatch) that a batch of users shares, and it holds the GIL, so threads
-scoring side by side only take turns. A `Coalescer` therefore runs one batch at a time in a
-worker thread. A request that finds it idle starts a batch of its own at once, so a quiet
+scoring side by side only take turns. A `Coalescer` therefore runs one batch at a time, always
+in the same thread of its own (set up once by `initializer`: say, one thread per BLAS and
+OpenMP pool, which OpenMP keeps per calling thread). A request that finds it idle starts a batch of its own at once, so a quiet
 service adds no wait; under load, the requests that queued during a batch go together in the
 next one ("natural batching"), and the batch grows with the load.
 """
@@ -12,27 +13,41 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
-from anyio import to_thread
+from threadpoolctl import threadpool_limits
 
 Request = TypeVar("Request")
 Answer = TypeVar("Answer")
 Answerer = Callable[[Sequence[Request]], Sequence[Answer]]
 
 
+def one_thread_per_pool() -> None:
+    """One thread in every loaded BLAS and OpenMP pool (numpy, faiss, torch), for the calling
+    thread (OpenMP keeps the setting per thread). Requests run side by side in threads, and
+    workers in processes, so a pool per call only makes them wait on each other: a 1 x 64 by
+    64 x 100k product took 4x longer with 2 OpenBLAS threads than with 1 on a busy 2-core
+    machine, and faiss spun up OpenMP threads for a batch of a few users."""
+    threadpool_limits(limits=1)
+
+
 class Coalescer(Generic[Request, Answer]):
     """Answers requests in batches of at most `max_batch`, one batch at a time.
 
-    `answer` (called in a worker thread) takes a list of requests and returns their answers in
-    order; requests given different answerers (say, the bound methods of two engines) are never
-    mixed in one call. If it raises, every request of that call gets the exception.
+    An answerer (called in the coalescer's thread) takes a list of requests and returns their
+    answers in order; requests given different answerers (say, the bound methods of two
+    engines) are never mixed in one call. If it raises, every request of that call gets the
+    exception.
     """
 
-    def __init__(self, max_batch: int = 64) -> None:
+    def __init__(
+        self, max_batch: int = 64, initializer: Callable[[], object] | None = None
+    ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
         self.max_batch = max_batch
+        self._thread = ThreadPoolExecutor(1, "tailor-batch", initializer=initializer)
         self._waiting: list[tuple[Answerer, Request, asyncio.Future[Answer]]] = []
         self._drainer: asyncio.Task[None] | None = None
 
@@ -55,13 +70,15 @@ class Coalescer(Generic[Request, Answer]):
         finally:
             self._drainer = None
 
-    @staticmethod
-    async def _run(answerer: Answerer, batch: list[tuple[Request, asyncio.Future]]) -> None:
+    async def _run(self, answerer: Answerer, batch: list[tuple[Request, asyncio.Future]]) -> None:
         live = [(request, future) for request, future in batch if not future.done()]
         if not live:
             return  # every client gave up waiting
         try:
-            answers = await to_thread.run_sync(answerer, [request for request, _ in live])
+            requests = [request for request, _ in live]
+            answers = await asyncio.get_running_loop().run_in_executor(
+                self._thread, answerer, requests
+            )
             answered = list(zip(live, answers, strict=True))
         except Exception as exc:  # noqa: BLE001 - handed to every request of the batch
             for _, future in live:
