@@ -16,7 +16,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Self
 
 from tailor.artifacts import CURRENT_FILE, Manifest, current_version, load_artifact
@@ -281,14 +281,16 @@ class Engine:
             self.campaigns.snapshot()
         log.info("warmed up in %.1f s", time.perf_counter() - started)
 
-    def warm_up_in_background(self) -> None:
-        """`warm_up` in a thread; `health()` reports `warming_up` until it ends."""
+    def warm_up_in_background(self, then: Callable[[], object] | None = None) -> None:
+        """`warm_up` in a thread, then `then()`; `health()` reports `warming_up` until it ends."""
 
         def run() -> None:
             try:
                 self.warm_up()
             except Exception:  # a cold first request is slower, not wrong
                 log.exception("warm-up failed")
+            if then is not None:
+                then()
 
         self._warming = threading.Thread(target=run, name="warm-up", daemon=True)
         self._warming.start()
