@@ -347,34 +347,45 @@ def serve(
     port: Annotated[
         int | None, typer.Option(help="default: service.port from the settings")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="server processes on the port, one per core; the kernel spreads connections"
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (docs at /docs); a newly trained version is picked up while running."""
-    _serve(_settings(ctx), host, port)
+    _serve(_settings(ctx), host, port, workers)
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int = 1) -> None:
     import uvicorn
 
     from tailor.service import create_app
     from tailor.service.logs import configure_json_logging
+    from tailor.service.workers import serve_workers
 
     host, port = host or settings.service.host, port or settings.service.port
     with Engine(settings) as engine:  # opened here so a bad store URL is reported in one line
         console.print(
-            f"serving on http://{host}:{port} (API docs at http://{host}:{port}/docs); "
-            "Ctrl+C stops; one JSON log line per request on stderr",
+            f"serving on http://{host}:{port} (API docs at http://{host}:{port}/docs) with "
+            f"{workers} worker process{'es' if workers > 1 else ''}; Ctrl+C stops; one JSON log "
+            "line per request on stderr",
             soft_wrap=True,
         )
         print_access(settings, engine.store)
-        configure_json_logging()
-        uvicorn.run(
-            create_app(settings, engine),
-            host=host,
-            port=port,
-            log_level="warning",
-            log_config=None,
-            access_log=False,
-        )
+        if workers == 1:
+            configure_json_logging()
+            uvicorn.run(
+                create_app(settings, engine),
+                host=host,
+                port=port,
+                log_level="warning",
+                log_config=None,
+                access_log=False,
+            )
+            return
+    serve_workers(settings, host, port, workers)  # each worker opens an engine of its own
 
 
 @app.command()
