@@ -2,15 +2,19 @@
 
 1. Build (cached under --workdir, keyed by a fingerprint of the shop's size and seed, the source
    of the generator, the store and the training code, and the train settings): the synthetic shop
-   (`generate_shop`) stored in SQLite, then `Engine.train` on it with the configured models.
-2. Serve: `tailor serve` (or uvicorn with `--workers N` processes) on 127.0.0.1, a free port, on a
-   fresh copy of the store, with a read key and an ingest key (rate limits raised above the load).
-3. Load, from other processes (`benchmarks/loadgen.py`, closed loop at a fixed concurrency,
-   bounded in requests and in time): GET /v1/users/{id}/recommendations for random users of the
-   shop, after a warm-up -> recs_per_s, p50_ms, p99_ms. Then the same read load while another
-   process POSTs batches of events -> ingest_events_per_s. Then, still under the read load,
-   freshness: post a `view` of the item at the top of a user's list and poll that user's list
-   until it differs -> seconds from the POST to the changed answer (the worst of the trials).
+   (`generate_shop`) stored in SQLite, then `Engine.train` on it with the full pipeline's models
+   (`MODELS`: the configured retrieval sources and the sequence Transformer) and the ranker.
+2. Serve: `tailor serve --workers N` (N processes on one port, SO_REUSEPORT) on 127.0.0.1, a free
+   port, on a fresh copy of the store, with a read key and an ingest key (rate limits raised
+   above the load).
+3. Load, from other processes (`benchmarks/loadgen.py`, bounded in requests and in time):
+   GET /v1/users/{id}/recommendations for random users of the shop, after a warm-up. A closed
+   loop at a fixed concurrency -> recs_per_s, p50_ms, p99_ms (the most it answers). An open loop
+   paced at --rate, latency counted from when each request was due -> paced_per_s, paced_p99_ms
+   (what "500 requests/s at p99 <= 50 ms" asks). Then the closed loop while another process
+   POSTs batches of events -> ingest_events_per_s. Then, still under the read load, freshness:
+   post a `view` of the item at the top of a user's list and poll that user's list until it
+   differs -> seconds from the POST to the changed answer (the worst of the trials).
 
     .venv/bin/python benchmarks/serving.py --json /tmp/serving.json           # 100k x 100k
     .venv/bin/python benchmarks/serving.py --scale smoke                      # 10k x 10k
@@ -49,6 +53,12 @@ SCALES = {"full": (100_000, 100_000), "smoke": (10_000, 10_000)}
 SRC = Path(__file__).resolve().parents[1] / "src" / "tailor"
 # Sources whose change invalidates a cached shop (first) or a cached artifact (both).
 SHOP_SOURCES = ("ingest/synthetic.py", "ingest/shop_sessions.py", "ingest/shop_words.py", "store/schema.py")
+# The full pipeline: the sequence Transformer retrieves beside the configured sources (EASE's
+# dense 100k x 100k weights would be skipped anyway). It reads item ids and event kinds, not
+# text: encoding 100k synthetic titles would add to the build without telling serving anything
+# new, and 3 epochs bound its training (about 12 minutes at 100k users).
+MODELS = ("popular", "itemknn", "als", "cobought", "transformer")
+MODEL_PARAMS = {"transformer": {"text": False, "epochs": 3, "validation_users": 0}}
 TRAIN_SOURCES = ("ingest", "store", "data", "models", "rank", "engine", "text", "artifacts.py",
                  "settings.py", "types.py")
 UNLIMITED = {"per_second": 1_000_000, "burst": 1_000_000}
@@ -303,11 +313,13 @@ def measure(
     ingest_job = {"port": port, "key": keys["ingest"], "requests": batches, "keep_bodies": True,
                   "concurrency": args.ingest_concurrency, "max_requests": len(batches),
                   "max_seconds": args.seconds}  # fmt: skip
+    paced_job = {**read_job, "concurrency": args.paced_concurrency, "rate_per_s": args.rate}
     with mp.get_context("spawn").Pool(2) as pool:
         warm = pool.apply(load_job, ({**read_job, "max_requests": args.warmup},))
         cpu_before = _cpu_seconds(server)
         alone = pool.apply(load_job, (read_job,))
         server_cpu = _cpu_seconds(server) - cpu_before
+        paced = pool.apply(load_job, (paced_job,))
         mixed_reads = pool.apply_async(load_job, (read_job,))
         ingest = pool.apply(load_job, (ingest_job,))
         mixed_reads = mixed_reads.get()
@@ -315,13 +327,15 @@ def measure(
         fresh = freshness(port, keys, built.user_ids, args.freshness_trials, args.seed)
         background = background.get()
     accepted = sum(orjson.loads(body)["accepted"] for body in ingest.bodies)
-    return {"warmup": warm, "reads": alone, "mixed_reads": mixed_reads, "ingest": ingest,
+    return {"warmup": warm, "reads": alone, "paced": paced, "mixed_reads": mixed_reads, "ingest": ingest,
             "ingest_accepted": accepted, "fresh": fresh, "fresh_reads": background,
             "server_cpu_per_request_ms": round(1000 * server_cpu / max(alone.sent, 1), 2)}  # fmt: skip
 
 
 def _row(built: Build, found: dict, args: argparse.Namespace, n_users: int, n_items: int) -> dict:
-    reads, mixed, ingest = (found[k].summary() for k in ("reads", "mixed_reads", "ingest"))
+    reads, paced, mixed, ingest = (
+        found[k].summary() for k in ("reads", "paced", "mixed_reads", "ingest")
+    )
     fresh = np.asarray(found["fresh"])
     return {
         "stage": f"{n_users:,} users x {n_items:,} items, {args.workers} worker(s), "
@@ -330,7 +344,11 @@ def _row(built: Build, found: dict, args: argparse.Namespace, n_users: int, n_it
         "p50_ms": reads["p50_ms"],
         "p99_ms": reads["p99_ms"],
         "server_cpu_per_request_ms": found["server_cpu_per_request_ms"],
-        "failed_requests": reads["failed"] + mixed["failed"] + ingest["failed"],
+        "paced_rate_per_s": args.rate,
+        "paced_per_s": paced["per_s"],
+        "paced_p50_ms": paced["p50_ms"],
+        "paced_p99_ms": paced["p99_ms"],
+        "failed_requests": reads["failed"] + paced["failed"] + mixed["failed"] + ingest["failed"],
         "ingest_events_per_s": round(found["ingest_accepted"] / found["ingest"].seconds),
         "during_ingest_recs_per_s": mixed["per_s"],
         "during_ingest_p99_ms": mixed["p99_ms"],
@@ -340,6 +358,7 @@ def _row(built: Build, found: dict, args: argparse.Namespace, n_users: int, n_it
         "n_users": n_users,
         "n_events": built.manifest["n_events"],
         "reads": reads,
+        "paced_reads": paced,
         "reads_during_ingest": mixed,
         "ingest": {**ingest, "events_accepted": found["ingest_accepted"]},
         "reads_during_freshness": found["fresh_reads"].summary(),
@@ -354,15 +373,18 @@ def main() -> None:
     parser.add_argument("--items", type=int, help="overrides --scale")
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--models", help="comma-separated train.models (default: the configured ones)")
-    parser.add_argument("--model-params", help="JSON train.model_params")
+    parser.add_argument("--models", default=",".join(MODELS),
+                        help="comma-separated train.models (default: the configured ones, EASE out, the Transformer in)")
+    parser.add_argument("--model-params", default=json.dumps(MODEL_PARAMS), help="JSON train.model_params")
     parser.add_argument("--evaluate", action="store_true", help="also evaluate on the time holdout when training")
     parser.add_argument("--reuse-artifact", action="store_true",
                         help="serve the newest artifact trained on this shop with these settings even if "
                              "the training code changed since (the protocol says so)")
     parser.add_argument("--workdir", type=Path, default=Path("var/bench-serving"), help="cached builds and runs")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--concurrency", type=int, default=16, help="connections of the read load")
+    parser.add_argument("--workers", type=int, default=2, help="server processes (tailor serve --workers)")
+    parser.add_argument("--concurrency", type=int, default=16, help="connections of the closed-loop read load")
+    parser.add_argument("--rate", type=float, default=500.0, help="requests/s of the paced (open-loop) read phase")
+    parser.add_argument("--paced-concurrency", type=int, default=64, help="connections the paced phase may use")
     parser.add_argument("--requests", type=int, default=30_000, help="bound on requests per read phase")
     parser.add_argument("--seconds", type=float, default=30.0, help="bound on each phase's time")
     parser.add_argument("--warmup", type=int, default=1_000)
@@ -396,6 +418,8 @@ def main() -> None:
         "load": f"closed loop, {args.concurrency} keep-alive connections, random users of the shop, default "
                 f"k and rules; {args.warmup} warm-up requests, then each phase bounded by {args.requests:,} "
                 f"requests and {args.seconds:.0f} s (benchmarks/loadgen.py, raw asyncio sockets)",
+        "paced": f"open loop: a request due every 1/{args.rate:g} s on up to {args.paced_concurrency} "
+                 "connections, latency counted from when each was due; bounded like the closed loop",
         "ingest": f"POST /v1/events, batches of {args.batch_size:,} new events, {args.ingest_concurrency} "
                   f"connections, at most {args.ingest_batches} batches, during the read load",
         "freshness": f"{args.freshness_trials} users, during the read load: a `view` of the user's top item "
@@ -414,11 +438,13 @@ def main() -> None:
         "peak_mem_mb_benchmark_process": peak_rss_mb(),
         "peak_mem_mb_server_processes": server_mb,
         "load_average_1m_before_serving": load_before,
-        "goals": "must recs_per_s >= 500 at p99_ms <= 50; target >= 1,000 at <= 30; "
-                 "ingest >= 50,000 events/s; freshness <= 1 s",
+        "goals": "must 500 recommendations/s at p99 <= 50 ms (the paced phase at --rate 500: paced_per_s, "
+                 "paced_p99_ms); target 1,000/s at p99 <= 30 ms (--rate 1000); ingest >= 50,000 events/s; "
+                 "freshness <= 1 s",
         "machine": machine(),
     }
-    columns = ["stage", "recs_per_s", "p50_ms", "p99_ms", "server_cpu_per_request_ms", "failed_requests", "ingest_events_per_s",
+    columns = ["stage", "recs_per_s", "p50_ms", "p99_ms", "server_cpu_per_request_ms", "paced_rate_per_s", "paced_per_s",
+               "paced_p50_ms", "paced_p99_ms", "failed_requests", "ingest_events_per_s",
                "during_ingest_recs_per_s", "during_ingest_p99_ms", "freshness_seconds"]
     print_report("Tailor serving", protocol, [row], columns)
     if args.json:
