@@ -130,15 +130,22 @@ class VectorSource(Source):
     ) -> Recs:
         queries = np.asarray(self.user_vectors(users), dtype=np.float32)
         n_allowed = max(int(allowed.sum()), 1)
-        excluded = min(max((len(e) for e in exclude), default=0), depth)
-        # Searched deep enough that filtering should leave about `depth`, with a margin of a
-        # quarter (a long history of excluded items can cost a few: they rarely all rank
-        # high); a narrow filter (a small category) is answered exactly instead.
-        wanted = int((depth + excluded) * len(allowed) / n_allowed) + depth // 4
-        if wanted * 4 >= len(allowed):
+        excluded = [
+            min(len(exclude[r]), depth) if r < len(exclude) else 0 for r in range(len(queries))
+        ]
+        # Each user is searched deep enough that filtering should leave about `depth`, with a
+        # margin of a quarter (a long history of excluded items can cost a few: they rarely
+        # all rank high), so an answer does not depend on who else is in the batch; a narrow
+        # filter (a small category) is answered exactly instead.
+        wanted = [int((depth + e) * len(allowed) / n_allowed) + depth // 4 for e in excluded]
+        if max(wanted, default=0) * 4 >= len(allowed):
             scores = queries @ self.items.T
             return _masked_top(scores, depth, allowed, exclude)
-        scores, items = self.index.search(queries, wanted, self.ef_search)
+        items = np.full((len(queries), max(wanted, default=0)), -1, dtype=np.int64)
+        scores = np.full(items.shape, -np.inf, dtype=np.float32)
+        for row, k in enumerate(wanted):
+            found_scores, found = self.index.search(queries[row : row + 1], k, self.ef_search)
+            items[row, : found.shape[1]], scores[row, : found.shape[1]] = found[0], found_scores[0]
         return _filtered(items, scores, depth, allowed, exclude)
 
 

@@ -17,7 +17,13 @@ def engine_of(request: Request) -> Engine:
     return request.app.state.engine
 
 
-EngineDep = Annotated[Engine, Depends(engine_of)]
+async def _engine(request: Request) -> Engine:
+    """`engine_of` as a dependency: FastAPI runs a plain function dependency in a worker thread,
+    a thread hop on every request."""
+    return engine_of(request)
+
+
+EngineDep = Annotated[Engine, Depends(_engine)]
 
 
 def json_response(result: Any) -> Response:
