@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Sequence
 
 import pytest
@@ -14,18 +13,15 @@ from tailor.service.batching import Coalescer
 class Recorder:
     """An answerer that doubles numbers and records the batches it was given."""
 
-    def __init__(self, gate: threading.Event | None = None) -> None:
+    def __init__(self) -> None:
         self.batches: list[list[int]] = []
-        self.gate = gate
 
     def __call__(self, requests: Sequence[int]) -> list[int]:
-        if self.gate is not None:
-            self.gate.wait(5)
         self.batches.append(list(requests))
         return [2 * r for r in requests]
 
 
-def test_a_lone_request_is_answered_at_once_in_a_batch_of_its_own() -> None:
+def test_a_lone_request_is_answered_in_a_batch_of_its_own() -> None:
     async def scenario() -> None:
         answerer = Recorder()
         coalescer: Coalescer[int, int] = Coalescer()
@@ -35,38 +31,36 @@ def test_a_lone_request_is_answered_at_once_in_a_batch_of_its_own() -> None:
     asyncio.run(scenario())
 
 
-def test_requests_arriving_during_a_batch_go_together_into_the_next_one() -> None:
+def test_waiting_requests_go_together_up_to_the_batch_size() -> None:
     async def scenario() -> None:
-        gate = threading.Event()
-        answerer = Recorder(gate)
+        answerer = Recorder()
         coalescer: Coalescer[int, int] = Coalescer(max_batch=4)
-        first = asyncio.create_task(coalescer.answer(answerer, 0))
-        await asyncio.sleep(0.05)  # the first batch is now running, held by the gate
-        rest = [asyncio.create_task(coalescer.answer(answerer, n)) for n in range(1, 7)]
-        await asyncio.sleep(0.05)
-        gate.set()
-        assert await first == 0
-        assert await asyncio.gather(*rest) == [2, 4, 6, 8, 10, 12]
-        assert answerer.batches == [[0], [1, 2, 3, 4], [5, 6]]
+        answers = await asyncio.gather(*(coalescer.answer(answerer, n) for n in range(6)))
+        assert answers == [0, 2, 4, 6, 8, 10]
+        assert answerer.batches == [[0, 1, 2, 3], [4, 5]]
+
+    asyncio.run(scenario())
+
+
+def test_a_small_batch_lingers_for_requests_arriving_just_after() -> None:
+    async def scenario() -> None:
+        answerer = Recorder()
+        coalescer: Coalescer[int, int] = Coalescer(linger_seconds=0.2, linger_below=4)
+        first = asyncio.create_task(coalescer.answer(answerer, 1))
+        await asyncio.sleep(0.02)
+        assert await asyncio.gather(first, coalescer.answer(answerer, 2)) == [2, 4]
+        assert answerer.batches == [[1, 2]]
 
     asyncio.run(scenario())
 
 
 def test_requests_of_different_answerers_are_never_mixed() -> None:
     async def scenario() -> None:
-        gate = threading.Event()
-        one, other = Recorder(gate), Recorder(gate)
+        one, other = Recorder(), Recorder()
         coalescer: Coalescer[int, int] = Coalescer()
-        held = asyncio.create_task(coalescer.answer(one, 0))
-        await asyncio.sleep(0.05)
-        tasks = [
-            asyncio.create_task(coalescer.answer(a, n)) for n, a in enumerate([one, other, one], 1)
-        ]
-        await asyncio.sleep(0.05)
-        gate.set()
-        await held
-        assert await asyncio.gather(*tasks) == [2, 4, 6]
-        assert one.batches == [[0], [1, 3]] and other.batches == [[2]]
+        calls = [coalescer.answer(a, n) for n, a in enumerate([one, other, one, other])]
+        assert await asyncio.gather(*calls) == [0, 2, 4, 6]
+        assert one.batches == [[0, 2]] and other.batches == [[1, 3]]
 
     asyncio.run(scenario())
 
@@ -95,19 +89,14 @@ def test_an_answerer_returning_the_wrong_number_of_answers_fails_the_batch() -> 
 
 def test_a_request_given_up_on_is_not_scored() -> None:
     async def scenario() -> None:
-        gate = threading.Event()
-        answerer = Recorder(gate)
-        coalescer: Coalescer[int, int] = Coalescer()
-        held = asyncio.create_task(coalescer.answer(answerer, 0))
-        await asyncio.sleep(0.05)
+        answerer = Recorder()
+        coalescer: Coalescer[int, int] = Coalescer(linger_seconds=0.2)
         abandoned = asyncio.create_task(coalescer.answer(answerer, 1))
         kept = asyncio.create_task(coalescer.answer(answerer, 2))
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.02)  # both wait while the small batch lingers
         abandoned.cancel()
-        gate.set()
-        await held
         assert await kept == 4
-        assert answerer.batches == [[0], [2]]
+        assert answerer.batches == [[2]]
 
     asyncio.run(scenario())
 

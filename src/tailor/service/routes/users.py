@@ -8,7 +8,7 @@ from tailor.engine.scenarios import Served
 from tailor.engine.serve import FeedRequest
 from tailor.rank.explain import language
 from tailor.service.auth import requires
-from tailor.service.batching import Coalescer, one_thread_per_pool
+from tailor.service.batching import Coalescer
 from tailor.service.body import parse_rows, refuse_invalid_single_row
 from tailor.service.routes import EngineDep, json_response, served_response, split_ids
 from tailor.service.row_schemas import rows_body, user_row
@@ -26,7 +26,7 @@ def router(settings: Settings) -> APIRouter:
     max_rows = settings.service.max_batch_events
     K = Annotated[int, Query(ge=1, le=settings.service.max_k, description="how many items")]
     UserId = Annotated[str, Path(max_length=settings.ingest.max_id_length)]
-    feeds: Coalescer[FeedRequest, Served] = Coalescer(initializer=one_thread_per_pool)
+    feeds: Coalescer[FeedRequest, Served] = Coalescer()
 
     @api.put(
         "",
