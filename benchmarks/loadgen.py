@@ -34,6 +34,7 @@ class LoadResult:
     failed: int = 0  # other statuses and broken connections
     statuses: dict[int, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)  # of 2xx answers
+    late_ms: list[float] = field(default_factory=list)  # paced: how long after it was due each was sent
     first: float = 0.0  # time.time() of the first send
     last: float = 0.0  # time.time() of the last answer
     bodies: list[bytes] = field(default_factory=list)  # kept only when asked
@@ -54,6 +55,8 @@ class LoadResult:
             "p90_ms": round(float(np.percentile(ms, 90)), 2),
             "p99_ms": round(float(np.percentile(ms, 99)), 2),
             "max_ms": round(float(ms.max()), 2),
+            **({"p99_sent_late_ms": round(float(np.percentile(self.late_ms, 99)), 2)}
+               if self.late_ms else {}),  # fmt: skip
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
         }
 
@@ -107,6 +110,8 @@ async def _load(
                 # Paced, a request is late from when it was due: a reply that held up the ones
                 # behind it counts against them too (no coordinated omission).
                 start = time.perf_counter() if due is None else due
+                if due is not None:
+                    result.late_ms.append((time.perf_counter() - due) * 1000.0)
                 writer.write(requests[n % len(requests)])
                 try:
                     status, body = await _read_answer(reader)
