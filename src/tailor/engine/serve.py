@@ -21,6 +21,7 @@ import pandas as pd
 from tailor.artifacts import Artifact
 from tailor.errors import UnknownItemError
 from tailor.models import Recommender
+from tailor.models.base import unit_rows
 from tailor.rank.blend import Blend, Blended
 from tailor.rank.explain import (
     Contributions,
@@ -446,6 +447,5 @@ def _unit_factors(models: Mapping[str, Recommender]) -> dict[str, np.ndarray]:
     for name, model in models.items():
         vectors = model.similarity_vectors()
         if vectors is not None:
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            unit[name] = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+            unit[name] = unit_rows(vectors).astype(np.float32)
     return unit

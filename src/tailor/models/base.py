@@ -228,9 +228,14 @@ class _RankKeys:
         return keys
 
 
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """The rows scaled to length 1 (zero rows stay zero)."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 def cosine_rows(vectors: np.ndarray, items: np.ndarray) -> np.ndarray:
     """Cosine of the queried items' vectors with every item's: (len(items), n_items)."""
-    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    unit = unit_rows(vectors)
     return unit[items] @ unit.T
 
 
