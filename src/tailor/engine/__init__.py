@@ -197,8 +197,8 @@ class Engine:
         serving = self._require_serving()
         service = self.settings.service
         # Bounded, so a user with a very long history costs no more than the rules need.
-        users = list(dict.fromkeys(r.user_id for r in requests))
-        events = self.store.recent_item_kinds_of(users, service.history_events)
+        distinct = list(dict.fromkeys(r.user_id for r in requests))
+        events = self.store.recent_item_kinds_of(distinct, service.history_events)
         batches: dict[tuple[int, Rules, str], list[int]] = {}
         for position, request in enumerate(requests):
             batches.setdefault((request.k, request.rules, request.lang), []).append(position)
