@@ -385,6 +385,13 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
                 access_log=False,
             )
             return
+    if not settings.cache.redis_url:
+        console.print(
+            "[yellow]warning:[/yellow] without [cache] redis_url each worker keeps its own rate-limit "
+            "buckets, and a catalogue write (stock, price, withdrawal) reaches only the worker that "
+            "took it until a new model version loads; set redis_url to share them",
+            soft_wrap=True,
+        )
     serve_workers(settings, host, port, workers)  # each worker opens an engine of its own
 
 
