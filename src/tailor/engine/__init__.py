@@ -159,22 +159,11 @@ class Engine:
 
     # ---- answers ------------------------------------------------------------------------------
 
-    def recommend(
-        self,
-        user_id: str,
-        k: int = 10,
-        *,
-        exclude: Iterable[str] = (),
-        category: str | None = None,
-        rules: Mapping[str, Any] | None = None,
-        lang: str | None = None,
-    ) -> list[Recommendation]:
+    def recommend(self, user_id: str, k: int = 10, **options: Any) -> list[Recommendation]:
         """The top k items for a user, from their latest events in the store, under the configured
-        business rules with `rules` overriding any of them (see `Rules`); reasons in `lang`."""
-        request = self.feed_request(
-            user_id, k, exclude=exclude, category=category, rules=rules, lang=lang
-        )
-        return self.answer_feeds([request])[0]
+        business rules; `options` are `feed_request`'s (exclusions, category, rule overrides,
+        the reasons' language)."""
+        return self.answer_feeds([self.feed_request(user_id, k, **options)])[0]
 
     def feed_request(
         self,
@@ -186,7 +175,9 @@ class Engine:
         rules: Mapping[str, Any] | None = None,
         lang: str | None = None,
     ) -> FeedRequest:
-        """One `recommend` call's arguments, checked; InvalidInputError names a bad one."""
+        """One `recommend` call's arguments, checked: `exclude` item ids, only items under
+        `category`, `rules` overriding any configured rule (see `Rules`), reasons in `lang`.
+        InvalidInputError names a bad one."""
         self._check_k(k)
         ruled = self.rules(exclude_ids=tuple(exclude), category=category, **(rules or {}))
         return FeedRequest(user_id, k, ruled, language(lang))

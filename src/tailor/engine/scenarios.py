@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -87,39 +87,19 @@ class Scenarios:
 
     # ---- scenarios ----------------------------------------------------------------------------
 
-    def home(
-        self,
-        user_id: str,
-        k: int = 10,
-        *,
-        exclude: Iterable[str] = (),
-        category: str | None = None,
-        rules: Mapping[str, Any] | None = None,
-        lang: str | None = None,
-    ) -> Served:
+    def home(self, user_id: str, k: int = 10, **options: Any) -> Served:
         """`Engine.recommend` under the variant's rule overrides (the request's own win)."""
-        request = self.home_request(
-            user_id, k, exclude=exclude, category=category, rules=rules, lang=lang
-        )
-        return self.home_feeds([request])[0]
+        return self.home_feeds([self.home_request(user_id, k, **options)])[0]
 
     def home_request(
-        self,
-        user_id: str,
-        k: int = 10,
-        *,
-        exclude: Iterable[str] = (),
-        category: str | None = None,
-        rules: Mapping[str, Any] | None = None,
-        lang: str | None = None,
+        self, user_id: str, k: int = 10, *, rules: Mapping[str, Any] | None = None, **options: Any
     ) -> FeedRequest:
-        """A home-feed request under the user's variant; InvalidInputError names a bad argument."""
+        """A home-feed request under the user's variant (`options` as `Engine.feed_request`);
+        InvalidInputError names a bad argument."""
         assignment = self.experiments.assignment(HOME, user_id)
         given = {name: v for name, v in (rules or {}).items() if v is not None}
         ruled = {**(assignment.rules if assignment else {}), **given}
-        return self.engine.feed_request(
-            user_id, k, exclude=exclude, category=category, rules=ruled, lang=lang
-        )
+        return self.engine.feed_request(user_id, k, rules=ruled, **options)
 
     def home_feeds(self, requests: Sequence[FeedRequest]) -> list[Served]:
         """Home feeds for many requests, scored in batches (`Engine.answer_feeds`)."""
