@@ -117,6 +117,9 @@ class ServedUnderReload:
         self.users = users
         self.answers: Counter[int] = Counter()
         self.served: set[str] = set()
+        # Complete versions as the reloads saw them: a version served, then pruned by retention
+        # when later trainings complete (a randomly killed one may finish first), was complete.
+        self.complete: set[str] = set()
         self.failures: list[str] = []
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self._ask), threading.Thread(target=self._reload)]
@@ -141,6 +144,7 @@ class ServedUnderReload:
         while not self.stop.wait(0.01):
             try:
                 self.engine.reload_if_changed()
+                self.complete.update(list_versions(self.engine.settings.artifacts_dir))
             except Exception as exc:  # noqa: BLE001 (any failure of the reload is what we look for)
                 self.failures.append(f"reload: {exc!r}")
 
@@ -183,7 +187,7 @@ def test_training_killed_midway_never_breaks_serving(settings: Settings) -> None
     assert temp_dirs(root), "the killed writes left no temporary directory to skip"
     assert served.engine.version == last != first
     complete = set(list_versions(root))
-    assert served.served <= complete | {first}, served.served - complete
+    assert served.served <= served.complete | complete | {first}, served.served - complete
     for version in complete:
         read_manifest(root / version, verify_checksums=True)
     assert load_artifact(root).version == last
