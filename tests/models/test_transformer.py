@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tailor.data.dataset import Dataset
-from tailor.models.transformer import SequenceTransformer
+from tailor.models.transformer import SequenceTransformer, _training_sequences
 from tailor.types import UserBatch
 
 N_ITEMS = 40
@@ -107,6 +108,55 @@ def test_training_stops_at_the_time_budget_and_follows_the_schedule() -> None:
     assert [e["epoch"] for e in model.train_log_] == [1]
     untimed = SequenceTransformer(text=False, **(budget | {"max_train_seconds": None})).fit(data)
     assert len(untimed.train_log_) == 5
+
+
+def test_every_window_makes_each_event_but_the_first_a_target_once() -> None:
+    sequences = {f"u{n}": [f"i{k}" for k in range(n)] for n in (1, 2, 5, 9, 23)}
+    data = Dataset.from_sequences(sequences)
+    latest, _, _ = _training_sequences(data, 4, 0, np.random.default_rng(0))
+    seqs, kinds, _ = _training_sequences(data, 4, 0, np.random.default_rng(0), every_window=True)
+    assert latest.shape == (5, 5) and kinds.shape == seqs.shape
+    targets = [
+        int(target)
+        for row in seqs
+        for before, target in itertools.pairwise(row)
+        if before and target
+    ]
+    expected = [
+        int(item) + 1
+        for u in range(data.n_users)
+        for item in data.items[data.indptr[u] + 1 : data.indptr[u + 1]]
+    ]
+    assert sorted(targets) == sorted(expected)
+
+
+def test_training_on_every_window_learns_what_only_early_events_show() -> None:
+    """Each user walks one chain over items 0-19 for 10-19 steps, then another over 20-39 for 9.
+    The latest 9 events (max_len 8) hold only the second chain, so only training on every window
+    learns the first."""
+    rng = np.random.default_rng(0)
+    successor = np.concatenate([rng.permutation(20), 20 + rng.permutation(20)])
+    sequences = {}
+    for u in range(300):
+        seq = []
+        for item, steps in ((rng.integers(20), rng.integers(10, 20)), (20 + rng.integers(20), 9)):
+            for _ in range(steps):
+                seq.append(f"i{item}")
+                item = successor[item]
+        sequences[f"u{u}"] = seq
+    data = Dataset.from_sequences(sequences, {f"i{i}": "" for i in range(N_ITEMS)})  # idx == i
+    starts = np.arange(20)
+    histories = [[int(s), int(successor[s])] for s in starts]
+    wanted = successor[successor[starts]]
+
+    def accuracy(windows: str) -> float:
+        params = TINY | {"max_len": 8, "epochs": 15, "train_windows": windows}
+        model = SequenceTransformer(text=False, **params).fit(data)
+        recs = model.recommend(UserBatch.of_histories(histories), k=1, exclude_seen=False)
+        return float(np.mean(recs.item_idx[:, 0] == wanted))
+
+    assert accuracy("all") > 0.8
+    assert accuracy("latest") < 0.2
 
 
 SKIN = [

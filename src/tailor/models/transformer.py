@@ -65,6 +65,10 @@ class TransformerParams(Params):
     layers: int = Field(2, ge=1)
     heads: int = Field(2, ge=1)
     max_len: int = Field(50, ge=2, description="latest events the model reads per user")
+    train_windows: Literal["latest", "all"] = Field(
+        "latest",
+        description="all: also train on the earlier max_len-long windows of longer histories",
+    )
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
     loss: Literal["sampled", "full"] = "sampled"
     negatives: int = Field(2048, ge=1, description="shared uniform negatives (sampled softmax)")
@@ -144,7 +148,9 @@ class SequenceTransformer(Recommender):
         )
         init_weights(items_net)
         init_weights(self._encoder)
-        seqs, kinds, holdout = _training_sequences(data, p.max_len, p.validation_users, rng)
+        seqs, kinds, holdout = _training_sequences(
+            data, p.max_len, p.validation_users, rng, every_window=p.train_windows == "all"
+        )
         trained = torch.zeros(data.n_items + 1, dtype=torch.bool)  # row 0 is padding
         trained[torch.from_numpy(seqs[seqs > 0])] = True
         with _torch_threads(p.threads):
@@ -323,20 +329,42 @@ def _tower_table(items_net: ItemTable) -> torch.Tensor:
 
 
 def _training_sequences(
-    data: Dataset, max_len: int, validation_users: int, rng: np.random.Generator
+    data: Dataset,
+    max_len: int,
+    validation_users: int,
+    rng: np.random.Generator,
+    every_window: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, Holdout | None]:
-    """Padded (n_users, max_len + 1) training sequences, with the last event of a sample of users held out."""
+    """Padded (n, max_len + 1) training sequences, with the last event of a sample of users held
+    out. One row per user holds their latest events; with `every_window`, a longer history also
+    gives rows for its earlier windows, so every event but the first is a target exactly once."""
     histories = [data.items[data.indptr[u] : data.indptr[u + 1]] for u in range(data.n_users)]
     kinds = [data.kind_codes[data.indptr[u] : data.indptr[u + 1]] for u in range(data.n_users)]
     eligible = np.flatnonzero(np.diff(data.indptr) >= 3)
-    if validation_users == 0 or not len(eligible):
-        return pad_left(histories, max_len + 1, shift=1), pad_left(kinds, max_len + 1), None
-    chosen = np.sort(rng.choice(eligible, size=min(validation_users, len(eligible)), replace=False))
-    holdout = Holdout(
-        items=pad_left([histories[u][:-1] for u in chosen], max_len, shift=1),
-        kinds=pad_left([kinds[u][:-1] for u in chosen], max_len),
-        targets=np.array([histories[u][-1] for u in chosen], dtype=np.int64),
-    )
-    for u in chosen:
-        histories[u], kinds[u] = histories[u][:-1], kinds[u][:-1]
+    holdout = None
+    if validation_users and len(eligible):
+        chosen = np.sort(
+            rng.choice(eligible, size=min(validation_users, len(eligible)), replace=False)
+        )
+        holdout = Holdout(
+            items=pad_left([histories[u][:-1] for u in chosen], max_len, shift=1),
+            kinds=pad_left([kinds[u][:-1] for u in chosen], max_len),
+            targets=np.array([histories[u][-1] for u in chosen], dtype=np.int64),
+        )
+        for u in chosen:
+            histories[u], kinds[u] = histories[u][:-1], kinds[u][:-1]
+    if every_window:
+        histories, kinds = _windows(histories, max_len + 1), _windows(kinds, max_len + 1)
     return pad_left(histories, max_len + 1, shift=1), pad_left(kinds, max_len + 1), holdout
+
+
+def _windows(seqs: list[np.ndarray], width: int) -> list[np.ndarray]:
+    """Each sequence cut from its end into windows of `width` that overlap by one element, so
+    every element but the first is a target (a non-first element of a window) exactly once."""
+    out = []
+    for seq in seqs:
+        end = len(seq)
+        out.append(seq[max(0, end - width) : end])
+        while (end := end - (width - 1)) >= 2:
+            out.append(seq[max(0, end - width) : end])
+    return out
