@@ -24,6 +24,28 @@ def test_the_full_softmax_is_the_cross_entropy_over_the_candidates_only() -> Non
     )
 
 
+def test_the_full_softmax_gradients_are_those_of_torch_cross_entropy() -> None:
+    torch.manual_seed(1)
+    candidates, targets = torch.tensor([1, 2, 4, 5]), torch.tensor([4, 1, 5, 4, 2])
+    gradients = []
+    for loss_of in (
+        lambda hidden, net: full_softmax_loss(hidden, targets, net, candidates),
+        lambda hidden, net: torch.nn.functional.cross_entropy(
+            hidden @ net(candidates).T, torch.searchsorted(candidates, targets)
+        ),
+    ):
+        torch.manual_seed(2)
+        items_net = ItemTable(n_items=6, dim=4, text=None)
+        init_weights(items_net)
+        hidden = torch.randn(5, 4, requires_grad=True)
+        (3.0 * loss_of(hidden, items_net)).backward()
+        gradients.append((hidden.grad, items_net.ids.weight.grad))
+    (hidden_grad, table_grad), (expected_hidden, expected_table) = gradients
+    assert torch.allclose(hidden_grad, expected_hidden, atol=1e-6)
+    assert torch.allclose(table_grad, expected_table, atol=1e-6)
+    assert table_grad[[0, 3, 6]].abs().sum() == 0  # padding and items that are no candidate
+
+
 def test_the_learning_rate_warms_up_over_the_first_epoch_then_falls_to_zero() -> None:
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     schedule = warmup_linear_decay(optimizer, steps_per_epoch=4, epochs=3)

@@ -71,8 +71,39 @@ def full_softmax_loss(
     """Cross-entropy of each target against every candidate (the sorted rows with training events,
     targets among them): one logits matrix whose target column is found by search, so nothing of
     (positions x candidates) size is filled, masked or copied."""
-    logits = hidden @ items_net(candidates).T
-    return F.cross_entropy(logits, torch.searchsorted(candidates, targets))
+    return _LogitsCrossEntropy.apply(
+        hidden, items_net(candidates), torch.searchsorted(candidates, targets)
+    )
+
+
+# logsumexp over the whole logits matrix allocates two temporaries of its size; in slices of
+# this many rows they stay small and are reused (3x faster at ML-1M's size)
+_LOGSUMEXP_ROWS = 512
+
+
+class _LogitsCrossEntropy(torch.autograd.Function):
+    """Mean cross-entropy of `hidden @ table.T` at the `columns`, as `F.cross_entropy` computes
+    it, with the (positions x candidates) logits as the only tensor of that size: the backward
+    pass turns them into the softmax in place (F.cross_entropy keeps a log-softmax copy and
+    fills a gradient of that size with zeros; at ML-1M's 25,600 positions x 3,706 items this
+    halves the loss's time with two threads)."""
+
+    @staticmethod
+    def forward(ctx, hidden: Tensor, table: Tensor, columns: Tensor) -> Tensor:  # type: ignore[override]
+        logits = hidden @ table.T
+        log_normaliser = torch.cat(
+            [torch.logsumexp(rows, dim=1) for rows in logits.split(_LOGSUMEXP_ROWS)]
+        )
+        ctx.save_for_backward(hidden, table, columns, logits, log_normaliser)
+        return (log_normaliser - logits.gather(1, columns.unsqueeze(1)).squeeze(1)).mean()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, Tensor, None]:  # type: ignore[override]
+        hidden, table, columns, logits, log_normaliser = ctx.saved_tensors
+        softmax = logits.sub_(log_normaliser.unsqueeze(1)).exp_()
+        softmax[torch.arange(len(columns)), columns] -= 1.0
+        softmax.mul_(grad / len(columns))
+        return softmax @ table, softmax.T @ hidden, None
 
 
 TEXT_SHARE = 0.5  # chance that a target or candidate is seen by its text in the tower's loss
